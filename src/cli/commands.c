@@ -1,0 +1,27 @@
+/* commands.c - the table of every patchlab command, like git.c's. */
+#include "cli.h"
+
+const struct cli_command cli_commands[] = {
+	{"help", "show the commands, or one command's usage", "help [COMMAND [SUBCOMMAND]]",
+	 cmd_help, NULL, 0},
+	{"init", "create the state directory and its database",
+	 "init [--format text|json]\n"
+	 "\n"
+	 "Creates the state directory (--state, $PATCHLAB_STATE, or the default)\n"
+	 "and migrates its database to the newest schema. Safe to run again.",
+	 cmd_init, NULL, 0},
+	{"status", "show the state directory, schema and environment",
+	 "status [--format text|json]", cmd_status, NULL, 0},
+	{"version-compare", "compare package versions exactly as dpkg or rpm does",
+	 "version-compare [--rpm] [--format text|json] A B\n"
+	 "version-compare [--rpm] -\n"
+	 "\n"
+	 "Prints '<', '=' or '>' for A against B, in Debian (dpkg) order or, with\n"
+	 "--rpm, in RPM (rpmvercmp) order. With '-', reads TAB-separated pairs\n"
+	 "from standard input and prints one symbol per line, in order. A version\n"
+	 "the format forbids is an input error (exit 2) naming the line; one that\n"
+	 "dpkg accepts with a warning is compared after the same warning.",
+	 cmd_version_compare, NULL, 0},
+	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
+	{NULL, NULL, NULL, NULL, NULL, 0},
+};

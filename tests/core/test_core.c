@@ -1,0 +1,201 @@
+/* test_core.c - the shared conventions: errors, buffers, parsing, clock, files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "core/core.h"
+
+static void test_error_prefix_and_exit(void **state)
+{
+	struct pl_err err = PL_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(pl_error(&err, PL_EINVAL, "field '%s' is %d", "memory", -1), PL_EINVAL);
+	assert_int_equal(pl_error_prefix(&err, "labs/%s", "a.json"), PL_EINVAL);
+	assert_string_equal(err.msg, "labs/a.json: field 'memory' is -1");
+	assert_int_equal(pl_exit_code(PL_EINVAL), 2);
+	assert_int_equal(pl_exit_code(PL_EUSAGE), 2);
+	assert_int_equal(pl_exit_code(PL_ENOTFOUND), 2);
+	assert_int_equal(pl_exit_code(PL_EFAIL), 1);
+	assert_int_equal(pl_exit_code(PL_EENV), 3);
+	assert_int_equal(pl_exit_code(PL_EDB), 3);
+	assert_int_equal(pl_exit_code(PL_ETIMEOUT), 3);
+	assert_int_equal(pl_exit_code(PL_OK), 0);
+	/* a NULL record is allowed: the code still comes back */
+	assert_int_equal(pl_error(NULL, PL_EIO, "x"), PL_EIO);
+}
+
+static void test_error_truncates_safely(void **state)
+{
+	struct pl_err err = PL_ERR_INIT;
+	char big[4096];
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	pl_error(&err, PL_EINVAL, "%s", big);
+	assert_int_equal(strlen(err.msg), PL_ERR_MSG_MAX - 1);
+	pl_error_prefix(&err, "ctx");
+	assert_int_equal(strncmp(err.msg, "ctx: xxx", 8), 0);
+	assert_int_equal(strlen(err.msg), PL_ERR_MSG_MAX - 1);
+}
+
+static void test_buf(void **state)
+{
+	PL_AUTOBUF struct pl_buf b = PL_BUF_INIT;
+	char *s;
+
+	(void)state;
+	assert_string_equal(pl_buf_str(&b), "");
+	for (int i = 0; i < 1000; i++)
+		pl_buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.s));
+	assert_int_equal(strncmp(b.s, "0,1,2,", 6), 0);
+	pl_buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	pl_buf_adds(&b, "a");
+	pl_buf_addc(&b, 'b');
+	pl_buf_add(&b, "cdef", 2);
+	assert_string_equal(b.s, "abcd");
+	pl_buf_reset(&b);
+	pl_buf_add_xml(&b, "<a href=\"x\">&'</a>");
+	assert_string_equal(b.s, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+	s = pl_buf_detach(&b);
+	assert_null(b.s);
+	free(s);
+	s = pl_buf_detach(&b);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void test_parse_integers(void **state)
+{
+	struct pl_err err = PL_ERR_INIT;
+	long l;
+	int i;
+	uint64_t u;
+
+	(void)state;
+	assert_int_equal(pl_parse_long("42", 0, 100, &l, "n", &err), 0);
+	assert_int_equal(l, 42);
+	assert_int_equal(pl_parse_long("-5", -10, 10, &l, "n", &err), 0);
+	assert_int_equal(l, -5);
+	assert_int_equal(pl_parse_long("", 0, 1, &l, "--jobs", &err), PL_EINVAL);
+	assert_non_null(strstr(err.msg, "--jobs"));
+	assert_int_equal(pl_parse_long(" 4", 0, 10, &l, "n", &err), PL_EINVAL);
+	assert_int_equal(pl_parse_long("4x", 0, 10, &l, "n", &err), PL_EINVAL);
+	assert_int_equal(pl_parse_long("11", 0, 10, &l, "n", &err), PL_EINVAL);
+	assert_non_null(strstr(err.msg, "out of range"));
+	assert_int_equal(pl_parse_long("99999999999999999999999", 0, 10, &l, "n", &err),
+			 PL_EINVAL);
+	assert_int_equal(pl_parse_int("2147483648", 0, 2147483647, &i, "n", &err), PL_EINVAL);
+	assert_int_equal(pl_parse_u64("18446744073709551615", UINT64_MAX, &u, "n", &err), 0);
+	assert_true(u == UINT64_MAX);
+	assert_int_equal(pl_parse_u64("18446744073709551616", UINT64_MAX, &u, "n", &err),
+			 PL_EINVAL);
+	assert_int_equal(pl_parse_u64("-1", UINT64_MAX, &u, "n", &err), PL_EINVAL);
+}
+
+static void test_parse_size(void **state)
+{
+	struct pl_err err = PL_ERR_INIT;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(pl_parse_size("512", &v, "m", &err), 0);
+	assert_true(v == 512);
+	assert_int_equal(pl_parse_size("2K", &v, "m", &err), 0);
+	assert_true(v == 2048);
+	assert_int_equal(pl_parse_size("3G", &v, "m", &err), 0);
+	assert_true(v == 3ULL << 30);
+	assert_int_equal(pl_parse_size("1m", &v, "m", &err), 0);
+	assert_true(v == 1ULL << 20);
+	assert_int_equal(pl_parse_size("G", &v, "m", &err), PL_EINVAL);
+	assert_int_equal(pl_parse_size("1.5G", &v, "m", &err), PL_EINVAL);
+	assert_int_equal(pl_parse_size("99999999999T", &v, "m", &err), PL_EINVAL);
+}
+
+static void test_clock(void **state)
+{
+	struct pl_clock c = pl_clock_fixed(1796083200); /* 2026-12-01T00:00:00Z */
+	struct pl_err err = PL_ERR_INIT;
+	char iso[21];
+	int64_t t;
+
+	(void)state;
+	assert_true(pl_clock_now(&c) == 1796083200);
+	pl_time_iso(pl_clock_now(&c), iso);
+	assert_string_equal(iso, "2026-12-01T00:00:00Z");
+	assert_int_equal(pl_time_parse("2026-12-08", &t, &err), 0);
+	assert_true(t == 1796083200 + 7 * 86400);
+	assert_int_equal(pl_time_parse("2026-12-08T10:30Z", &t, &err), 0);
+	assert_true(t == 1796083200 + 7 * 86400 + 10 * 3600 + 30 * 60);
+	assert_int_equal(pl_time_parse("2026-12-08T10:30:15Z", &t, &err), 0);
+	assert_int_equal(pl_time_parse("1796083200", &t, &err), 0);
+	assert_true(t == 1796083200);
+	assert_int_equal(pl_time_parse("yesterday", &t, &err), PL_EINVAL);
+	assert_int_equal(pl_time_parse("2026-12-08junk", &t, &err), PL_EINVAL);
+	setenv("PATCHLAB_NOW", "2026-12-08T00:00:00Z", 1);
+	assert_true(pl_clock_now(NULL) == 1796083200 + 7 * 86400);
+	unsetenv("PATCHLAB_NOW");
+	assert_true(pl_clock_now(NULL) > 1796083200 - 86400 * 365 * 2);
+	assert_true(pl_monotonic() > 0);
+}
+
+static void test_files(void **state)
+{
+	char dir[] = "/tmp/pl-test-core-XXXXXX";
+	struct pl_err err = PL_ERR_INIT;
+	PL_AUTOFREE char *nested = NULL, *file = NULL, *data = NULL, *bad = NULL;
+	PL_AUTOJSON json_t *j = NULL;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	nested = pl_path_join(dir, "a/b/c/");
+	assert_int_equal(pl_mkdir_p(nested, 0750, &err), 0);
+	assert_int_equal(pl_mkdir_p(nested, 0750, &err), 0);
+	assert_true(pl_path_exists(nested));
+	file = pl_path_join(nested, "x.json");
+	assert_int_equal(pl_file_write_atomic(file, "{\"a\": 1}\n", 9, 0640, &err), 0);
+	assert_int_equal(pl_file_read(file, &data, &len, &err), 0);
+	assert_int_equal(len, 9);
+	assert_string_equal(data, "{\"a\": 1}\n");
+	assert_int_equal(pl_json_load_file(file, &j, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "a")), 1);
+	bad = pl_path_join(dir, "bad.json");
+	assert_int_equal(pl_file_write_atomic(bad, "{\n \"a\": 1,\n \"a\": 2}", 19, 0640, &err), 0);
+	json_decref(PL_STEAL(j));
+	assert_int_equal(pl_json_load_file(bad, &j, &err), PL_EINVAL);
+	assert_non_null(strstr(err.msg, "bad.json:3:"));
+	assert_int_equal(pl_file_read("/nonexistent/x", &data, &len, &err), PL_ENOTFOUND);
+	free(data);
+	data = pl_path_join("/a//", "/b");
+	assert_string_equal(data, "/a/b");
+	unlink(file);
+	unlink(bad);
+	for (const char *const *d = (const char *const[]){"a/b/c", "a/b", "a", NULL}; *d; d++) {
+		PL_AUTOFREE char *p = pl_path_join(dir, *d);
+
+		assert_int_equal(rmdir(p), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_prefix_and_exit),
+		cmocka_unit_test(test_error_truncates_safely),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_parse_integers),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
