@@ -203,6 +203,36 @@ char *pl_path_join(const char *a, const char *b);
 /* Returns 1 if path exists. */
 int pl_path_exists(const char *path);
 
+/* ---- processes ------------------------------------------------------- */
+
+/*
+ * Running a helper program (debootstrap, qemu-img, a probe) from an argv
+ * array: never through a shell. Output goes to a log file, into a buffer,
+ * or is inherited; a timeout kills the whole process group.
+ */
+struct pl_run_opts {
+	const char *log_path;  /* append stdout and stderr here (or NULL) */
+	struct pl_buf *out;    /* capture stdout (and stderr when merge) */
+	int merge_stderr;      /* with out: stderr into out as well */
+	double timeout;        /* seconds; 0 means none */
+	char *const *envp;     /* NULL: inherit the environment */
+	const char *stdin_path; /* NULL: /dev/null */
+};
+
+/* Runs argv[0] (searched in PATH). Returns 0 when it ran to an exit (the
+ * status in *status: the exit code, or 128+signal), PL_ETIMEOUT when killed
+ * at the timeout, PL_EENV when it could not be started. */
+int pl_run(const char *const *argv, const struct pl_run_opts *o, int *status, struct pl_err *err);
+
+/* Runs argv and fails (PL_EENV with the tail of its output) unless it exits 0. */
+int pl_run_ok(const char *const *argv, const struct pl_run_opts *o, struct pl_err *err);
+
+/* Formats argv as a shell-quoted line, for logs and error messages. */
+char *pl_argv_str(const char *const *argv);
+
+/* Returns 1 when a program is found in PATH. */
+int pl_have_program(const char *name);
+
 /* ---- JSON ------------------------------------------------------------ */
 
 /* Loads a JSON file; errors name the file, line and column. */

@@ -185,6 +185,78 @@ static void test_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_run(void **state)
+{
+	struct pl_err err = PL_ERR_INIT;
+	PL_AUTOBUF struct pl_buf out = PL_BUF_INIT;
+	struct pl_run_opts o = {.out = &out, .merge_stderr = 1};
+	PL_AUTOFREE char *line = NULL;
+	int status = -1;
+	double t0;
+
+	(void)state;
+	assert_int_equal(pl_run((const char *const[]){"sh", "-c", "echo hi; echo err >&2; exit 3",
+						       NULL},
+				&o, &status, &err),
+			 0);
+	assert_int_equal(status, 3);
+	assert_string_equal(out.s, "hi\nerr\n");
+	assert_int_equal(pl_run_ok((const char *const[]){"false", NULL}, NULL, &err), PL_EENV);
+	assert_non_null(strstr(err.msg, "'false' exited with status 1"));
+	assert_int_equal(pl_run_ok((const char *const[]){"true", NULL}, NULL, &err), 0);
+	assert_int_equal(pl_run((const char *const[]){"/nonexistent/prog", NULL}, NULL, &status,
+				&err),
+			 PL_EENV);
+	o.timeout = 0.5;
+	t0 = pl_monotonic();
+	/* the grandchild (sleep) dies with the group, so this returns promptly */
+	assert_int_equal(pl_run((const char *const[]){"sh", "-c", "sleep 30; true", NULL}, &o,
+				&status, &err),
+			 PL_ETIMEOUT);
+	assert_true(pl_monotonic() - t0 < 5);
+	line = pl_argv_str((const char *const[]){"echo", "a b", "it's", "x=1", NULL});
+	assert_string_equal(line, "echo 'a b' 'it'\\''s' x=1");
+	assert_true(pl_have_program("sh"));
+	assert_false(pl_have_program("no-such-program-here"));
+}
+
+static void test_json_read(void **state)
+{
+	struct pl_err err = PL_ERR_INIT;
+	struct pl_jdoc d = {"labs/x.json", &err};
+	PL_AUTOJSON json_t *j = json_loads(
+		"{\"name\": \"a\", \"memory\": 99999999, \"pxe\": 1, \"boot\": \"usb\", "
+		"\"vms\": {}, \"empty\": \"\"}",
+		0, NULL);
+	const char *s = NULL;
+	long l = 0;
+	int b = 0, e = 0;
+	json_t *a = NULL;
+
+	(void)state;
+	assert_int_equal(pl_json_get_str(&d, j, "$", "name", PL_J_REQUIRED, &s), 0);
+	assert_string_equal(s, "a");
+	assert_int_equal(pl_json_get_str(&d, j, "$", "missing", PL_J_OPTIONAL, &s), 0);
+	assert_int_equal(pl_json_get_str(&d, j, "$", "missing", PL_J_REQUIRED, &s), PL_EINVAL);
+	assert_string_equal(err.msg, "labs/x.json: $.missing: is required");
+	assert_int_equal(pl_json_get_str(&d, j, "$", "empty", PL_J_REQUIRED, &s), PL_EINVAL);
+	assert_int_equal(pl_json_get_int(&d, j, "$.vms[0]", "memory", 1, 64, 65536, &l), PL_EINVAL);
+	assert_string_equal(err.msg, "labs/x.json: $.vms[0].memory: 99999999 is out of range [64, 65536]");
+	assert_int_equal(pl_json_get_bool(&d, j, "$", "pxe", 1, &b), PL_EINVAL);
+	assert_non_null(strstr(err.msg, "expected true or false, got an integer"));
+	assert_int_equal(pl_json_get_enum(&d, j, "$", "boot", 1,
+					  (const char *const[]){"pxe", "kernel", "disk", NULL}, &e),
+			 PL_EINVAL);
+	assert_string_equal(err.msg, "labs/x.json: $.boot: 'usb' is not one of pxe, kernel, disk");
+	assert_int_equal(pl_json_get_array(&d, j, "$", "vms", 1, &a), PL_EINVAL);
+	assert_non_null(strstr(err.msg, "expected an array, got an object"));
+	assert_int_equal(pl_json_check_keys(&d, j, "$",
+					    (const char *const[]){"name", "memory", "pxe", "boot",
+								  "vms", NULL}),
+			 PL_EINVAL);
+	assert_string_equal(err.msg, "labs/x.json: $.empty: unknown field");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +267,8 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_json_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
