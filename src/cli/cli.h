@@ -75,6 +75,10 @@ int cmd_init(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
 int cmd_status(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_version_compare(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 
+/* Sub-tables of the command groups. */
+extern const struct cli_command cli_image_commands[];
+extern const struct cli_command cli_lab_commands[];
+
 /* Checks a command table (and its sub-tables): names unique and set,
  * summary, usage and a handler or sub-table present. Returns the number of
  * problems, each printed to f. */

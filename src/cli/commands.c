@@ -22,6 +22,10 @@ const struct cli_command cli_commands[] = {
 	 "the format forbids is an input error (exit 2) naming the line; one that\n"
 	 "dpkg accepts with a warning is compared after the same warning.",
 	 cmd_version_compare, NULL, 0},
+	{"image", "golden images: build, import, list, show, inspect", "image SUBCOMMAND ...", NULL,
+	 cli_image_commands, 0},
+	{"lab", "the isolated libvirt lab: boot a clone, collect garbage", "lab SUBCOMMAND ...",
+	 NULL, cli_lab_commands, 0},
 	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

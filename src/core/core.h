@@ -233,6 +233,22 @@ char *pl_argv_str(const char *const *argv);
 /* Returns 1 when a program is found in PATH. */
 int pl_have_program(const char *name);
 
+/* ---- SHA-256 ---------------------------------------------------------- */
+
+/* FIPS 180-4 SHA-256, for content addresses and the audit chain. */
+struct pl_sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t used;
+};
+void pl_sha256_init(struct pl_sha256 *c);
+void pl_sha256_update(struct pl_sha256 *c, const void *data, size_t n);
+/* Writes the digest as 64 lower-case hex digits and a NUL. */
+void pl_sha256_hex(struct pl_sha256 *c, char out[static 65]);
+/* Hashes a whole file into hex. */
+int pl_sha256_file(const char *path, char out[static 65], struct pl_err *err);
+
 /* ---- JSON ------------------------------------------------------------ */
 
 /* Loads a JSON file; errors name the file, line and column. */

@@ -24,6 +24,7 @@ int pl_file_read(const char *path, char **out, size_t *len, struct pl_err *err)
 		return pl_error(err, PL_EIO, "%s: read error", path);
 	}
 	pl_buf_grow(&b, 0);
+	b.s[b.len] = '\0'; /* an empty file has no byte written yet */
 	if (len)
 		*len = b.len;
 	*out = pl_buf_detach(&b);

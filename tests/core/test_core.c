@@ -257,6 +257,39 @@ static void test_json_read(void **state)
 	assert_string_equal(err.msg, "labs/x.json: $.empty: unknown field");
 }
 
+static void test_sha256(void **state)
+{
+	/* FIPS 180-4 examples, and a million 'a' fed in odd-sized pieces */
+	static const struct {
+		const char *in, *hex;
+	} v[] = {
+		{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	};
+	struct pl_sha256 c;
+	char hex[65], chunk[997];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		pl_sha256_init(&c);
+		pl_sha256_update(&c, v[i].in, strlen(v[i].in));
+		pl_sha256_hex(&c, hex);
+		assert_string_equal(hex, v[i].hex);
+	}
+	memset(chunk, 'a', sizeof(chunk));
+	pl_sha256_init(&c);
+	for (size_t left = 1000000; left;) {
+		size_t n = left < sizeof(chunk) ? left : sizeof(chunk);
+
+		pl_sha256_update(&c, chunk, n);
+		left -= n;
+	}
+	pl_sha256_hex(&c, hex);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_json_read),
+		cmocka_unit_test(test_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
