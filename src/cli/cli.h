@@ -78,6 +78,8 @@ int cmd_version_compare(struct cli *cli, const struct cli_command *cmd, int argc
 /* Sub-tables of the command groups. */
 extern const struct cli_command cli_image_commands[];
 extern const struct cli_command cli_lab_commands[];
+extern const struct cli_command cli_candidate_commands[];
+int cmd_bisect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 
 /* Checks a command table (and its sub-tables): names unique and set,
  * summary, usage and a handler or sub-table present. Returns the number of

@@ -5,8 +5,13 @@
 #include <getopt.h>
 #include <libvirt/libvirt.h>
 
-/* The artefact folders of the state directory, beside patchlab.db. */
-static const char *const init_dirs[] = {"images", "runs", "patches", "cache"};
+/* The artefact folders of the state directory, beside patchlab.db. QEMU
+ * runs as its own user and must traverse to images and runs (0711: it can
+ * open a path it knows, not list anything). */
+static const struct {
+	const char *name;
+	int mode;
+} init_dirs[] = {{"images", 0711}, {"runs", 0711}, {"patches", 0750}, {"cache", 0750}};
 
 static int init_parse_format(struct cli *cli, const struct cli_command *cmd, int argc,
 			     char **argv, int *fmt)
@@ -42,9 +47,9 @@ int cmd_init(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
 	if (cli_store(cli, &st, 1) < 0 || store_schema_version(st, &version, &cli->err) < 0)
 		return cli->err.code;
 	for (size_t i = 0; i < sizeof(init_dirs) / sizeof(init_dirs[0]); i++) {
-		PL_AUTOFREE char *d = pl_path_join(cli->state_dir, init_dirs[i]);
+		PL_AUTOFREE char *d = pl_path_join(cli->state_dir, init_dirs[i].name);
 
-		if (pl_mkdir_p(d, 0750, &cli->err) < 0)
+		if (pl_mkdir_p(d, init_dirs[i].mode, &cli->err) < 0)
 			return cli->err.code;
 	}
 	if (fmt == CLI_FMT_JSON)

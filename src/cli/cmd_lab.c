@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <signal.h>
 
+#include "candidate/candidate.h"
+#include "gate/gate.h"
 #include "image/image.h"
 #include "lab/lab.h"
 
@@ -169,7 +171,219 @@ static int cmd_lab_accel(struct cli *cli, const struct cli_command *cmd, int arg
 	return 0;
 }
 
+/* What 'lab run' and 'bisect' share: image, lab file, policy, boot. */
+struct cand_args {
+	const char *image, *lab, *policy;
+	struct lab_cand_opts o;
+	int fmt;
+};
+
+static int cand_getopt(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+		       struct cand_args *a)
+{
+	static const struct option opts[] = {
+		{"image", required_argument, NULL, 'i'},  {"boot", required_argument, NULL, 'b'},
+		{"lab", required_argument, NULL, 'l'},    {"keep", no_argument, NULL, 'k'},
+		{"format", required_argument, NULL, 'f'}, {"accel", required_argument, NULL, 'a'},
+		{"connect", required_argument, NULL, 'c'}, {"policy", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->fmt = CLI_FMT_TEXT;
+	a->o.boot = LAB_BOOT_KERNEL;
+	a->o.progress = &cli->progress;
+	a->o.interrupted = &lab_interrupted;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': a->image = optarg; break;
+		case 'l': a->lab = optarg; break;
+		case 'p': a->policy = optarg; break;
+		case 'k': a->o.keep = 1; break;
+		case 'c': a->o.uri = optarg; break;
+		case 'b':
+			if (lab_boot_parse(optarg, &a->o.boot) < 0)
+				return cli_usage_error(cli, cmd, "--boot: '%s' is not pxe, kernel or disk",
+						       optarg);
+			a->o.boot_set = 1;
+			break;
+		case 'a':
+			if (lab_accel_parse(optarg, &a->o.accel, &cli->err) < 0)
+				return PL_EUSAGE;
+			break;
+		case 'f':
+			if (cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, &a->fmt) < 0)
+				return PL_EUSAGE;
+			break;
+		default:
+			return cli_usage_error(cli, cmd, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(cli, cmd, "expected one candidate name");
+	return 0;
+}
+
+/* The image of the candidate's last lab run, when --image is not given. */
+static int cand_last_image(struct store *st, long cand_id, char **name, struct pl_err *err)
+{
+	PL_AUTOSTMT sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st,
+			  "SELECT i.name FROM lab_runs r JOIN images i ON i.id = r.image_id"
+			  " WHERE r.candidate_id = ? ORDER BY r.started_at DESC LIMIT 1",
+			  &s, err) < 0)
+		return PL_EDB;
+	sqlite3_bind_int64(s, 1, cand_id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return pl_error(err, PL_EUSAGE, "--image IMG is required: the candidate has no lab "
+						"run yet");
+	*name = pl_strdup(store_col_text(s, 0));
+	return 0;
+}
+
+struct cand_env {
+	struct store *st;
+	struct candidate c;
+	struct image im;
+	struct lab_def def;
+	struct gate_policy pol;
+	int have_c, have_im, have_def, have_pol;
+};
+
+static void cand_env_free(struct cand_env *e)
+{
+	if (e->have_c)
+		candidate_clear(&e->c);
+	if (e->have_im)
+		image_clear(&e->im);
+	if (e->have_def)
+		lab_def_free(&e->def);
+	if (e->have_pol)
+		gate_policy_free(&e->pol);
+}
+
+static int cand_env_load(struct cli *cli, struct cand_args *a, const char *name,
+			 struct cand_env *e)
+{
+	PL_AUTOFREE char *image = NULL;
+
+	memset(e, 0, sizeof(*e));
+	if (cli_store(cli, &e->st, 0) < 0 || candidate_get(e->st, name, &e->c, &cli->err) < 0)
+		return cli->err.code;
+	e->have_c = 1;
+	if (!a->image && cand_last_image(e->st, e->c.id, &image, &cli->err) < 0)
+		return cli->err.code;
+	if (image_get(e->st, a->image ? a->image : image, &e->im, &cli->err) < 0)
+		return cli->err.code;
+	e->have_im = 1;
+	if ((a->lab ? lab_def_load(a->lab, &e->def, &cli->err)
+		    : lab_def_default(&e->def, &cli->err)) < 0)
+		return cli->err.code;
+	e->have_def = 1;
+	if ((a->policy ? gate_policy_load(a->policy, &e->pol, &cli->err)
+		       : gate_policy_default(&e->pol, &cli->err)) < 0)
+		return cli->err.code;
+	e->have_pol = 1;
+	a->o.policy = &e->pol;
+	return 0;
+}
+
+static void lab_print_run(json_t *r)
+{
+	json_t *c, *s;
+	size_t i;
+
+	printf("candidate %s on %s (%s boot, %s): %s\n",
+	       json_string_value(json_object_get(r, "candidate")),
+	       json_string_value(json_object_get(r, "image")),
+	       json_string_value(json_object_get(r, "boot")),
+	       json_string_value(json_object_get(r, "accelerator")) ?: "?",
+	       json_string_value(json_object_get(r, "verdict")));
+	json_array_foreach(json_object_get(r, "stages"), i, s)
+		printf("  stage %-8s %7.1f s%s\n", json_string_value(json_object_get(s, "stage")),
+		       json_number_value(json_object_get(s, "seconds")),
+		       json_is_true(json_object_get(s, "ok")) ? "" : " FAILED");
+	json_array_foreach(json_object_get(r, "checks"), i, c)
+		printf("  %-5s %-8s %-14s %s\n", json_string_value(json_object_get(c, "status")),
+		       json_string_value(json_object_get(c, "stage")),
+		       json_string_value(json_object_get(c, "name")),
+		       json_string_value(json_object_get(c, "detail")));
+	json_array_foreach(json_object_get(r, "reasons"), i, c)
+		printf("  reason: %s\n", json_string_value(c));
+	printf("evidence: %s\n", json_string_value(json_object_get(r, "evidence_dir")));
+}
+
+static int cmd_lab_run(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	struct cand_args a;
+	struct cand_env e;
+	json_t *result = NULL;
+	int rc;
+
+	if (cand_getopt(cli, cmd, argc, argv, &a) < 0)
+		return cli->err.code;
+	rc = cand_env_load(cli, &a, argv[optind], &e);
+	if (rc == 0) {
+		lab_catch_signals();
+		rc = lab_run_candidate(e.st, &e.c, &e.im, &e.def, &a.o, NULL, &result, &cli->err);
+	}
+	if (result && a.fmt == CLI_FMT_JSON)
+		cli_print_json(json_incref(result));
+	else if (result)
+		lab_print_run(result);
+	json_decref(result);
+	cand_env_free(&e);
+	return rc;
+}
+
+int cmd_bisect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	struct cand_args a;
+	struct cand_env e;
+	json_t *result = NULL, *v;
+	size_t i;
+	int rc;
+
+	if (cand_getopt(cli, cmd, argc, argv, &a) < 0)
+		return cli->err.code;
+	rc = cand_env_load(cli, &a, argv[optind], &e);
+	if (rc == 0) {
+		lab_catch_signals();
+		rc = lab_bisect(e.st, &e.c, &e.im, &e.def, &a.o, &result, &cli->err);
+	}
+	if (result && a.fmt == CLI_FMT_JSON) {
+		cli_print_json(json_incref(result));
+	} else if (result) {
+		json_array_foreach(json_object_get(result, "runs"), i, v) {
+			PL_AUTOFREE char *set = json_dumps(json_object_get(v, "subset"), JSON_COMPACT);
+
+			printf("run %zu: %-5s %s\n", i + 1,
+			       json_string_value(json_object_get(v, "verdict")), set);
+		}
+		printf("culprit(s): ");
+		json_array_foreach(json_object_get(result, "culprits"), i, v)
+			printf("%s%s", i ? ", " : "", json_string_value(v));
+		printf(" (%lld lab runs)\n", json_integer_value(json_object_get(result, "lab_runs")));
+	}
+	json_decref(result);
+	cand_env_free(&e);
+	return rc;
+}
+
 const struct cli_command cli_lab_commands[] = {
+	{"run", "test a candidate in the lab: apply, boot, smoke checks, verdict",
+	 "lab run NAME --image IMG [--lab FILE] [--policy FILE] [--boot pxe|kernel|disk]\n"
+	 "        [--keep] [--accel auto|kvm|tcg] [--connect URI] [--format text|json]\n"
+	 "\n"
+	 "Clones IMG, installs the candidate's patches with dpkg (services kept from\n"
+	 "starting), checks the result offline, boots the clone with the smoke agent,\n"
+	 "inspects it with libguestfs and judges the checks with the gate policy\n"
+	 "(built-in policies/default.json unless --policy). Exit 0 on pass, 1 on\n"
+	 "fail, 2 for input errors, 3 for environment errors. Evidence stays in\n"
+	 "STATE/runs/RUN and is named by 'patchlab candidate show NAME'.",
+	 cmd_lab_run, NULL, 0},
 	{"boot", "clone an image into the lab, boot it, report when it is up",
 	 "lab boot --image NAME [--boot pxe|kernel|disk] [--lab FILE] [--keep]\n"
 	 "         [--accel auto|kvm|tcg] [--connect URI] [--format text|json]\n"

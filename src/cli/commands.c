@@ -26,6 +26,15 @@ const struct cli_command cli_commands[] = {
 	 cli_image_commands, 0},
 	{"lab", "the isolated libvirt lab: boot a clone, collect garbage", "lab SUBCOMMAND ...",
 	 NULL, cli_lab_commands, 0},
+	{"candidate", "candidates: named sets of patches to test and approve",
+	 "candidate SUBCOMMAND ...", NULL, cli_candidate_commands, 0},
+	{"bisect", "find the patch(es) that make a failing candidate fail",
+	 "bisect NAME [--image IMG] [--lab FILE] [--policy FILE] [--boot pxe|kernel|disk]\n"
+	 "\n"
+	 "Runs the lab on subsets of a failing candidate, halving the set that\n"
+	 "still fails; two patches that fail only together are found as a pair.\n"
+	 "Records the culprit(s) and the runs it took. Exit 0 when found.",
+	 cmd_bisect, NULL, 0},
 	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

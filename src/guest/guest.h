@@ -64,4 +64,53 @@ int guest_download(guestfs_h *g, const char *remote, const char *local, struct p
  * qcow2 written without this may lose data). */
 int guest_finish(guestfs_h *g, struct pl_err *err);
 
+/* ---- checks ------------------------------------------------------------ */
+
+/* Appends a check result {stage, name, status, detail, evidence} to checks.
+ * status is "pass", "fail", "error" or "skip"; evidence a file or NULL. */
+void guest_check_add(json_t *checks, const char *stage, const char *name, const char *status,
+		     const char *evidence, const char *fmt, ...) PL_PRINTF(6, 7);
+
+/* ---- applying patches offline ------------------------------------------- */
+
+/* One package the candidate must leave installed at this version. */
+struct guest_expect {
+	const char *package, *version, *arch;
+};
+
+struct guest_apply {
+	const char *disk;                   /* the clone (qcow2 overlay), opened rw */
+	int force_tcg;
+	char *const *debs;                  /* local .deb files */
+	size_t ndebs;
+	const struct guest_expect *expect;  /* nexpect entries */
+	size_t nexpect;
+	const char *evidence_dir;           /* dpkg output and the like go here */
+	uint64_t min_free_bytes;            /* free space left on / */
+	const char *agent_script, *agent_unit, *agent_config; /* injected when set */
+	const char *kernel_dir;             /* extract the patched kernel pair here */
+};
+
+/* What the apply stage learnt, for the boot that follows (owned strings). */
+struct guest_applied {
+	char *kernel_version, *kernel, *initrd; /* local copies, in kernel_dir */
+	char *root_uuid;
+};
+void guest_applied_clear(struct guest_applied *a);
+
+/* Installs the .debs into the clone with dpkg, services kept from starting,
+ * then checks the result offline (versions, dpkg --audit, kernels, fstab,
+ * free space) and injects the smoke agent. Failed checks are recorded in
+ * checks and are not errors; a negative return is an internal error (the
+ * caller fails closed). */
+int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct guest_applied *out,
+			struct pl_err *err);
+
+/* After the clone's boot: reads the agent's result, the journal's errors
+ * and the package versions, read-only, into checks; evidence files go to
+ * evidence_dir. A missing agent result is a failed check. */
+int guest_collect(const char *disk, int force_tcg, const struct guest_expect *expect,
+		  size_t nexpect, const char *evidence_dir, json_t *checks, json_t **agent,
+		  struct pl_err *err);
+
 #endif

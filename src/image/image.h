@@ -18,7 +18,7 @@
 #include "store/store.h"
 
 /* Bumped when the build recipe changes what a manifest produces. */
-#define IMAGE_RECIPE_VERSION "patchlab-image-recipe-3"
+#define IMAGE_RECIPE_VERSION "patchlab-image-recipe-4"
 
 struct image_manifest {
 	json_t *json;    /* the parsed file (owned); the strings below point into it */

@@ -13,18 +13,7 @@
 
 #define LAB_MARKER "patchlab-ready:"
 
-struct boot_ctx {
-	const struct lab_boot_opts *o;
-	const struct lab_def *def;
-	const struct image *im;
-	struct lab_run run;
-	char mac[18];
-	char *console, *disk, *network, *tftp, *cmdline, *domain;
-	double t_start;
-	json_t *stages;
-};
-
-static void boot_ctx_free(struct boot_ctx *b)
+void boot_ctx_free(struct boot_ctx *b)
 {
 	free(b->console);
 	free(b->disk);
@@ -35,19 +24,32 @@ static void boot_ctx_free(struct boot_ctx *b)
 	json_decref(b->stages);
 }
 
-/* Runs one stage with progress and records its timing in the result. */
-#define BOOT_STAGE(b, name, call, ...)                                                       \
-	__extension__({                                                                      \
-		double t0_ = pl_progress_begin((b)->o->progress, name, __VA_ARGS__);        \
-		int rc_ = (call);                                                            \
-		double s_ = pl_progress_end((b)->o->progress, name, rc_, t0_);               \
-		json_array_append_new((b)->stages, json_pack("{s:s, s:f, s:b}", "stage", name, \
-							     "seconds", s_, "ok", rc_ == 0)); \
-		rc_;                                                                         \
-	})
+void boot_ctx_names(struct boot_ctx *b, const struct lab_vm *vm, const char *kernel,
+		    const char *initrd, const char *root_uuid)
+{
+	b->vm = vm;
+	b->kernel = kernel;
+	b->initrd = initrd;
+	snprintf(b->mac, sizeof(b->mac), "52:54:00:%c%c:%c%c:%c%c", b->run.id[2], b->run.id[3],
+		 b->run.id[4], b->run.id[5], b->run.id[6], b->run.id[7]);
+	b->console = pl_strdupf("%s/%s.console.log", b->run.dir, vm->name);
+	b->domain = pl_strdupf("patchlab-%s-%s", b->run.id, vm->name);
+	b->cmdline = pl_strdupf("root=UUID=%s ro console=ttyS0,115200n8 panic=-1",
+				root_uuid ? root_uuid : "");
+}
+
+void boot_ctx_set_kernel(struct boot_ctx *b, const char *kernel, const char *initrd,
+			 const char *root_uuid)
+{
+	b->kernel = kernel;
+	b->initrd = initrd;
+	free(b->cmdline);
+	b->cmdline = pl_strdupf("root=UUID=%s ro console=ttyS0,115200n8 panic=-1",
+				root_uuid ? root_uuid : "");
+}
 
 /* The last lines of the console log, for reports and errors. */
-static char *boot_console_tail(const char *path, int lines)
+char *boot_console_tail(const char *path, int lines)
 {
 	PL_AUTOFREE char *text = NULL;
 	size_t len = 0;
@@ -62,40 +64,39 @@ static char *boot_console_tail(const char *path, int lines)
 	return pl_strdup(p);
 }
 
-static int boot_storage(struct boot_ctx *b, struct pl_err *err)
+int boot_storage(struct boot_ctx *b, struct pl_err *err)
 {
 	virStoragePoolPtr pool = NULL;
 	int rc = lab_pool_ensure(b->run.st, b->run.conn, &pool, err);
 
 	if (rc == 0)
-		rc = lab_clone_volume(&b->run, pool, b->im, b->def->vms[0].name, &b->disk, err);
+		rc = lab_clone_volume(&b->run, pool, b->im, b->vm->name, &b->disk, err);
 	if (pool)
 		virStoragePoolFree(pool);
 	return rc;
 }
 
-static int boot_network(struct boot_ctx *b, enum lab_boot mode, struct pl_err *err)
+int boot_network(struct boot_ctx *b, enum lab_boot mode, struct pl_err *err)
 {
 	const char *macs[] = {b->mac};
 
 	if (mode == LAB_BOOT_PXE) {
 		b->tftp = pl_path_join(b->run.dir, "tftp");
 		if (lab_run_track(&b->run, "dir", b->tftp, err) < 0 ||
-		    lab_tftp_prepare(b->tftp, b->im->kernel_path, b->im->initrd_path, b->cmdline,
-				     macs, 1, err) < 0)
+		    lab_tftp_prepare(b->tftp, b->kernel, b->initrd, b->cmdline, macs, 1, err) < 0)
 			return err->code;
 	}
 	return lab_network_create(&b->run, b->def, b->tftp, macs, 1, &b->network, err);
 }
 
-static int boot_domain(struct boot_ctx *b, enum lab_boot mode, const char *virt_type,
+int boot_domain(struct boot_ctx *b, enum lab_boot mode, const char *virt_type,
 		       struct pl_err *err)
 {
-	const struct lab_vm *vm = &b->def->vms[0];
+	const struct lab_vm *vm = b->vm;
 	struct lab_domain_spec ds = {
 		.name = b->domain, .run_id = b->run.id, .vm = vm->name, .virt_type = virt_type,
 		.memory_mib = vm->memory_mib, .vcpus = vm->vcpus, .boot = mode,
-		.kernel = b->im->kernel_path, .initrd = b->im->initrd_path, .cmdline = b->cmdline,
+		.kernel = b->kernel, .initrd = b->initrd, .cmdline = b->cmdline,
 		.disk_path = b->disk, .disk_format = "qcow2", .network = b->network, .mac = b->mac,
 		.console_log = b->console};
 	PL_AUTOFREE char *xml = lab_xml_domain(&ds);
@@ -114,7 +115,7 @@ static int boot_domain(struct boot_ctx *b, enum lab_boot mode, const char *virt_
 }
 
 /* 1 while the domain runs; 0 once it is gone or shut off. */
-static int boot_domain_running(struct boot_ctx *b)
+int boot_domain_running(struct boot_ctx *b)
 {
 	virDomainPtr d = virDomainLookupByName(b->run.conn, b->domain);
 	int state = VIR_DOMAIN_NOSTATE, reason = 0;
@@ -130,7 +131,7 @@ static int boot_domain_running(struct boot_ctx *b)
 
 /* Waits for the marker (or a login prompt without one), a panic, the
  * domain's end, a signal or the timeout; whatever is not "up" fails. */
-static int boot_wait(struct boot_ctx *b, json_t *result, struct pl_err *err)
+int boot_wait(struct boot_ctx *b, json_t *result, struct pl_err *err)
 {
 	double deadline = b->t_start + b->def->boot_timeout;
 
@@ -156,7 +157,7 @@ static int boot_wait(struct boot_ctx *b, json_t *result, struct pl_err *err)
 			return pl_error(err, PL_EFAIL,
 					"the guest stopped before it came up (console: %s)",
 					b->console);
-		if (b->o->interrupted && *b->o->interrupted)
+		if (b->interrupted && *b->interrupted)
 			return pl_error(err, PL_EENV, "interrupted");
 		if (pl_monotonic() > deadline)
 			return pl_error(err, PL_EFAIL,
@@ -182,7 +183,7 @@ static int boot_run(struct boot_ctx *b, enum lab_boot mode, json_t *result, stru
 	PL_AUTOFREE char *why = NULL;
 	int rc;
 
-	if (lab_accel_resolve(b->o->accel, b->run.st, &accel, &why, err) < 0)
+	if (lab_accel_resolve(b->accel, b->run.st, &accel, &why, err) < 0)
 		return err->code;
 	json_object_set_new(result, "accelerator", json_string(lab_accel_name(accel)));
 	json_object_set_new(result, "accelerator_reason", json_string(why));
@@ -206,7 +207,8 @@ static int boot_run(struct boot_ctx *b, enum lab_boot mode, json_t *result, stru
 int lab_boot(struct store *st, const struct image *im, const struct lab_def *def,
 	     const struct lab_boot_opts *o, json_t **result, struct pl_err *err)
 {
-	struct boot_ctx b = {.o = o, .def = def, .im = im, .stages = json_array()};
+	struct boot_ctx b = {.progress = o->progress, .interrupted = o->interrupted, .def = def,
+			     .im = im, .stages = json_array()};
 	PL_AUTOVIRCONN virConnectPtr conn = NULL;
 	enum lab_boot mode = o->boot_set || !def->vms[0].boot_set ? o->boot : def->vms[0].boot;
 	json_t *res = json_object();
@@ -224,17 +226,13 @@ int lab_boot(struct store *st, const struct image *im, const struct lab_def *def
 		return rc;
 	}
 	b.run.keep = o->keep;
-	snprintf(b.mac, sizeof(b.mac), "52:54:00:%c%c:%c%c:%c%c", b.run.id[2], b.run.id[3],
-		 b.run.id[4], b.run.id[5], b.run.id[6], b.run.id[7]);
-	b.console = pl_strdupf("%s/%s.console.log", b.run.dir, def->vms[0].name);
-	b.domain = pl_strdupf("patchlab-%s-%s", b.run.id, def->vms[0].name);
-	b.cmdline = pl_strdupf("root=UUID=%s ro console=ttyS0,115200n8 panic=-1",
-			       im->root_uuid ? im->root_uuid : "");
+	boot_ctx_names(&b, &def->vms[0], im->kernel_path, im->initrd_path, im->root_uuid);
 	json_object_set_new(res, "run", json_string(b.run.id));
 	json_object_set_new(res, "image", json_string(im->name));
 	json_object_set_new(res, "boot", json_string(lab_boot_name(mode)));
 	json_object_set_new(res, "domain", json_string(b.domain));
 	json_object_set_new(res, "console_log", json_string(b.console));
+	b.accel = o->accel;
 	rc = boot_run(&b, mode, res, err);
 	tail = boot_console_tail(b.console, 25);
 	json_object_set_new(res, "console_excerpt", json_string(tail));

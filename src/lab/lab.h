@@ -18,6 +18,7 @@
 #include <libvirt/virterror.h>
 
 #include "core/core.h"
+#include "candidate/candidate.h"
 #include "image/image.h"
 #include "store/store.h"
 
@@ -149,6 +150,7 @@ char *lab_xml_pool(const struct lab_pool_spec *s);
 struct lab_run {
 	char id[9];
 	char *dir; /* STATE/runs/ID (owned): console logs, TFTP root, evidence */
+	char *uri; /* the connection's URI (owned), to reconnect for cleanup */
 	struct store *st;
 	virConnectPtr conn;
 	int keep;  /* leave the objects for debugging */
@@ -190,5 +192,39 @@ struct lab_boot_opts {
  * A guest that never comes up is PL_EFAIL with the console log path. */
 int lab_boot(struct store *st, const struct image *image, const struct lab_def *def,
 	     const struct lab_boot_opts *opts, json_t **result, struct pl_err *err);
+
+/* ---- candidate runs ------------------------------------------------------ */
+
+struct candidate;
+struct gate_policy;
+
+struct lab_cand_opts {
+	const char *uri;
+	enum lab_accel accel;
+	enum lab_boot boot;
+	int boot_set;
+	int keep;
+	const struct gate_policy *policy;
+	const struct pl_progress *progress;
+	volatile int *interrupted;
+};
+
+/* Tests candidate c (or only the packages named in subset, for bisect) on
+ * a clone of im: apply with dpkg and check offline, boot with the smoke
+ * agent, inspect, and judge with the policy. Checks, verdict and evidence
+ * (STATE/runs/ID) are stored; without a subset the candidate's state
+ * becomes passed or failed. Returns 0 on pass, PL_EFAIL on fail, another
+ * negative code when the run itself broke (stored as verdict "error", and
+ * the candidate failed: never a pass). *result is the run's report. */
+int lab_run_candidate(struct store *st, struct candidate *c, const struct image *im,
+		      const struct lab_def *def, const struct lab_cand_opts *o,
+		      const char *const *subset, json_t **result, struct pl_err *err);
+
+/* Finds the patch or patches that make failed candidate c fail with as few
+ * lab runs as it can (see bisect.c); *result names the culprits and lists
+ * every run with its subset and verdict. */
+int lab_bisect(struct store *st, struct candidate *c, const struct image *im,
+	       const struct lab_def *def, const struct lab_cand_opts *o, json_t **result,
+	       struct pl_err *err);
 
 #endif

@@ -248,6 +248,8 @@ static int def_commands(const struct pl_jdoc *d, json_t *smoke, struct lab_def *
 		if (!vm_name_ok(name))
 			return pl_json_error(d, p, "name", "'%s' must be 1-20 of a-z, 0-9 and '-'",
 					     name);
+		if (strpbrk(run, "\n\r"))
+			return pl_json_error(d, p, "run", "must be one line");
 		c->name = pl_strdup(name);
 		c->run = pl_strdup(run);
 		c->expect_exit = (int)code;

@@ -107,6 +107,7 @@ int lab_run_begin(struct store *st, virConnectPtr conn, const char *kind, long i
 	run->st = st;
 	run->conn = conn;
 	run->dir = pl_path_join(runs, run->id);
+	run->uri = pl_strdup(uri ? uri : LAB_DEFAULT_URI);
 	if (lab_dir_traversable(st->dir, err) < 0 || lab_dir_traversable(runs, err) < 0 ||
 	    lab_dir_traversable(run->dir, err) < 0)
 		return err->code;
@@ -145,46 +146,82 @@ int lab_run_track(struct lab_run *run, const char *kind, const char *name, struc
 	return store_step_done(run->st, s, err);
 }
 
-/* Removes one object; an object that is already gone counts as removed. */
-static int lab_object_remove(virConnectPtr conn, const char *kind, const char *name)
+/* 1 when the last libvirt error says the object does not exist. */
+static int lab_err_is(int code)
 {
+	virErrorPtr e = virGetLastError();
+
+	return e && e->code == code;
+}
+
+static int lab_domain_remove(virConnectPtr conn, const char *name)
+{
+	virDomainPtr d = virDomainLookupByName(conn, name);
 	int rc = 0;
 
-	if (strcmp(kind, "domain") == 0) {
-		virDomainPtr d = virDomainLookupByName(conn, name);
-
-		if (!d)
-			return 0;
-		if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
-			rc = -1;
-		if (rc == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0)
-			rc = -1;
+	if (!d)
+		return lab_err_is(VIR_ERR_NO_DOMAIN) ? 0 : -1;
+	if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+		rc = -1;
+	if (rc == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0)
+		rc = -1;
+	virDomainFree(d);
+	if (rc < 0 && !(d = virDomainLookupByName(conn, name)))
+		return lab_err_is(VIR_ERR_NO_DOMAIN) ? 0 : -1; /* it went away meanwhile */
+	if (rc < 0)
 		virDomainFree(d);
-	} else if (strcmp(kind, "network") == 0) {
-		virNetworkPtr n = virNetworkLookupByName(conn, name);
+	return rc;
+}
 
-		if (!n)
-			return 0;
-		if (virNetworkIsActive(n) == 1 && virNetworkDestroy(n) < 0)
-			rc = -1;
-		if (rc == 0 && virNetworkIsPersistent(n) == 1 && virNetworkUndefine(n) < 0)
-			rc = -1;
-		virNetworkFree(n);
-	} else if (strcmp(kind, "volume") == 0) {
-		/* volumes are tracked by path: the pool may have been renamed */
-		virStorageVolPtr v = virStorageVolLookupByPath(conn, name);
+static int lab_network_remove(virConnectPtr conn, const char *name)
+{
+	virNetworkPtr n = virNetworkLookupByName(conn, name);
+	int rc = 0;
 
-		if (!v)
-			return unlink(name) < 0 && errno != ENOENT ? -1 : 0;
-		if (virStorageVolDelete(v, 0) < 0)
-			rc = -1;
-		virStorageVolFree(v);
-	} else if (strcmp(kind, "dir") == 0) {
+	if (!n)
+		return lab_err_is(VIR_ERR_NO_NETWORK) ? 0 : -1;
+	if (virNetworkIsActive(n) == 1 && virNetworkDestroy(n) < 0)
+		rc = -1;
+	if (rc == 0 && virNetworkIsPersistent(n) == 1 && virNetworkUndefine(n) < 0)
+		rc = -1;
+	virNetworkFree(n);
+	return rc;
+}
+
+/* Volumes are tracked by path: the pool may be gone or renamed. */
+static int lab_volume_remove(virConnectPtr conn, const char *path)
+{
+	virStorageVolPtr v = virStorageVolLookupByPath(conn, path);
+	int rc = 0;
+
+	if (!v) {
+		if (!lab_err_is(VIR_ERR_NO_STORAGE_VOL))
+			return -1;
+		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	}
+	if (virStorageVolDelete(v, 0) < 0)
+		rc = -1;
+	virStorageVolFree(v);
+	return rc;
+}
+
+/* Removes one object; an object that is already gone counts as removed,
+ * but a lookup that fails for any other reason (a dead connection) does
+ * not. */
+static int lab_object_remove(virConnectPtr conn, const char *kind, const char *name)
+{
+	if (strcmp(kind, "domain") == 0)
+		return lab_domain_remove(conn, name);
+	if (strcmp(kind, "network") == 0)
+		return lab_network_remove(conn, name);
+	if (strcmp(kind, "volume") == 0)
+		return lab_volume_remove(conn, name);
+	if (strcmp(kind, "dir") == 0) {
 		const char *argv[] = {"rm", "-rf", "--one-file-system", name, NULL};
 
-		rc = pl_run_ok(argv, NULL, NULL);
+		return pl_run_ok(argv, NULL, NULL);
 	}
-	return rc;
+	return -1;
 }
 
 /* Removes a run's remaining objects, newest kind first; counts into rep. */
@@ -258,12 +295,22 @@ int lab_run_end(struct lab_run *run, const char *state, json_t *result, struct p
 	struct pl_err cerr = PL_ERR_INIT;
 	int rc = 0;
 
+	virConnectPtr fresh = NULL;
+
 	if (!run->st)
 		return 0;
-	if (!run->keep && lab_run_cleanup(run->st, run->conn, run->id, NULL, &cerr) < 0)
+	/* A long wait can outlive the connection; cleanup must not. */
+	if (!run->keep && virConnectIsAlive(run->conn) != 1 &&
+	    lab_connect(run->uri, &fresh, &cerr) < 0)
 		pl_warn("%s", cerr.msg);
+	if (!run->keep && lab_run_cleanup(run->st, fresh ? fresh : run->conn, run->id, NULL,
+					  &cerr) < 0)
+		pl_warn("%s", cerr.msg);
+	if (fresh)
+		virConnectClose(fresh);
 	rc = lab_run_set_state(run->st, run->id, state, result, err);
 	free(run->dir);
+	free(run->uri);
 	memset(run, 0, sizeof(*run));
 	return rc;
 }

@@ -141,7 +141,8 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct pl_er
 	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	int rc;
 
-	if ((flags & STORE_CREATE) && pl_mkdir_p(dir, 0750, err) < 0)
+	/* 0711: the lab's QEMU (its own user) must reach images and runs */
+	if ((flags & STORE_CREATE) && pl_mkdir_p(dir, 0711, err) < 0)
 		return pl_error_prefix(err, "state directory");
 	st = pl_calloc(1, sizeof(*st));
 	st->dir = pl_strdup(dir);
@@ -160,6 +161,8 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct pl_er
 		store_close(st);
 		return rc;
 	}
+	if (flags & STORE_CREATE)
+		chmod(st->path, 0600); /* the database is for patchlab alone */
 	rc = store_configure(st, flags, err);
 	if (rc == 0 && !(flags & STORE_READONLY))
 		rc = store_migrate(st, err);

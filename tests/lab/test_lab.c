@@ -305,6 +305,7 @@ static void test_run_and_gc(void **state)
 	assert_null(virDomainLookupByName(conn, dname));
 	assert_null(virNetworkLookupByName(conn, net));
 	free(run.dir);
+	free(run.uri);
 
 	/* a finished run cleans up after itself and is not collected again */
 	assert_int_equal(lab_run_begin(st, conn, "boot", 0, &live, &err), 0);

@@ -1,0 +1,70 @@
+/*
+ * candidate.h - patches and candidates: what the lab tests and the CAB approves.
+ *
+ * Owns: the local patch store (each .deb content-addressed by SHA-256 under
+ * STATE/patches, its control fields read with dpkg-deb), candidates (a named
+ * set of patches), the one place where a candidate's state may change
+ * (new -> testing -> passed | failed -> approved | rejected -> scheduled ->
+ * rolling-out -> deployed | halted | rolled-back), and the tables patches,
+ * candidates and candidate_patches.
+ * Does not own: testing (src/lab/), downloading from vendors (src/repo/).
+ */
+#ifndef PL_CANDIDATE_H
+#define PL_CANDIDATE_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* One stored patch; strings owned. */
+struct patch {
+	long id;
+	char *sha256, *package, *version, *arch, *source, *source_version;
+	char *path;   /* the file in the patch store */
+	char *origin; /* where it came from (a path or URL) */
+	int64_t size;
+};
+
+struct candidate {
+	long id;
+	char *name, *state, *created_at, *updated_at;
+	struct patch *patches; /* by package name */
+	size_t npatches;
+};
+
+void patch_clear(struct patch *p);
+void candidate_clear(struct candidate *c);
+
+/* Reads a .deb's control fields (dpkg-deb), hashes it and stores a copy
+ * under STATE/patches/XX/SHA256.deb; registers it (or finds it registered).
+ * A file that is not a valid .deb is PL_EINVAL naming it. */
+int patch_store_add(struct store *st, const char *deb, const char *origin, struct patch *out,
+		    struct pl_err *err);
+
+/* Creates candidate name from .deb files, all in one transaction: nothing
+ * is registered when any file is bad. Two patches of the same package and
+ * architecture are refused. */
+int candidate_create(struct store *st, const char *name, char *const *debs, size_t ndebs,
+		     struct candidate *out, struct pl_err *err);
+
+/* Loads a candidate with its patches: PL_ENOTFOUND when there is none. */
+int candidate_get(struct store *st, const char *name, struct candidate *out,
+		  struct pl_err *err);
+
+/* The candidates as a JSON array (name, state, patch count, dates). */
+int candidate_list(struct store *st, json_t **out, struct pl_err *err);
+
+/* The candidate (and its patches) as JSON. */
+json_t *candidate_to_json(const struct candidate *c);
+
+/* Moves c to state to if the state machine allows it from c's current
+ * state (PL_ESTATE otherwise), updating c. */
+int candidate_set_state(struct store *st, struct candidate *c, const char *to,
+			struct pl_err *err);
+
+/* 1 when the state machine allows from -> to. */
+int candidate_transition_ok(const char *from, const char *to);
+
+/* Candidate names: 1-64 of [A-Za-z0-9._-], starting alphanumeric. */
+int candidate_name_ok(const char *name);
+
+#endif

@@ -1,0 +1,236 @@
+/* cmd_candidate.c - 'patchlab candidate create|list|show'. */
+#include "cli.h"
+
+#include <getopt.h>
+
+#include "candidate/candidate.h"
+
+static int cmd_candidate_create(struct cli *cli, const struct cli_command *cmd, int argc,
+				char **argv)
+{
+	static const struct option opts[] = {{"deb", required_argument, NULL, 'd'},
+					     {"format", required_argument, NULL, 'f'},
+					     {NULL, 0, NULL, 0}};
+	char **debs = pl_calloc((size_t)argc + 1, sizeof(char *));
+	struct candidate c;
+	struct store *st;
+	size_t n = 0;
+	int fmt = CLI_FMT_TEXT, ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (ch == 'd')
+			debs[n++] = optarg;
+		else if (ch == 'f' &&
+			 cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, &fmt) == 0)
+			continue;
+		else {
+			free(debs);
+			return ch == 'f' ? PL_EUSAGE : cli_usage_error(cli, cmd, "unknown option");
+		}
+	}
+	if (optind != argc - 1 || n == 0) {
+		free(debs);
+		return cli_usage_error(cli, cmd, "expected NAME and at least one --deb FILE");
+	}
+	rc = cli_store(cli, &st, 0);
+	if (rc == 0)
+		rc = candidate_create(st, argv[optind], debs, n, &c, &cli->err);
+	free(debs);
+	if (rc < 0)
+		return rc;
+	if (fmt == CLI_FMT_JSON)
+		rc = cli_print_json(candidate_to_json(&c));
+	else {
+		printf("created candidate '%s' with %zu patch(es):\n", c.name, c.npatches);
+		for (size_t i = 0; i < c.npatches; i++)
+			printf("  %-28s %-24s %-6s %.16s\n", c.patches[i].package,
+			       c.patches[i].version, c.patches[i].arch, c.patches[i].sha256);
+	}
+	candidate_clear(&c);
+	return rc;
+}
+
+static int cand_format_only(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+			    int *fmt)
+{
+	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+					     {NULL, 0, NULL, 0}};
+	int ch;
+
+	*fmt = CLI_FMT_TEXT;
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1)
+		if (ch != 'f')
+			return cli_usage_error(cli, cmd, "unknown option");
+		else if (cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, fmt) < 0)
+			return PL_EUSAGE;
+	return 0;
+}
+
+static int cmd_candidate_list(struct cli *cli, const struct cli_command *cmd, int argc,
+			      char **argv)
+{
+	struct store *st;
+	json_t *arr = NULL, *v;
+	size_t i;
+	int fmt;
+
+	if (cand_format_only(cli, cmd, argc, argv, &fmt) < 0)
+		return cli->err.code;
+	if (optind != argc)
+		return cli_usage_error(cli, cmd, "unexpected argument '%s'", argv[optind]);
+	if (cli_store(cli, &st, 0) < 0 || candidate_list(st, &arr, &cli->err) < 0)
+		return cli->err.code;
+	if (fmt == CLI_FMT_JSON)
+		return cli_print_json(arr);
+	printf("%-28s %-12s %-8s %-8s %s\n", "NAME", "STATE", "PATCHES", "VERDICT", "UPDATED");
+	json_array_foreach(arr, i, v)
+		printf("%-28s %-12s %-8lld %-8s %s\n", json_string_value(json_object_get(v, "name")),
+		       json_string_value(json_object_get(v, "state")),
+		       json_integer_value(json_object_get(v, "patches")),
+		       json_string_value(json_object_get(v, "last_verdict")) ?: "-",
+		       json_string_value(json_object_get(v, "updated_at")));
+	json_decref(arr);
+	return 0;
+}
+
+/* Every lab run of the candidate with its checks, newest last. */
+static int cand_runs_json(struct store *st, long id, json_t **out, struct pl_err *err)
+{
+	PL_AUTOSTMT sqlite3_stmt *r = NULL, *c = NULL;
+	json_t *runs = json_array();
+	int rc;
+
+	if (store_prepare(st,
+			  "SELECT id, state, verdict, subset, started_at, ended_at, result"
+			  " FROM lab_runs WHERE candidate_id = ? ORDER BY started_at, rowid",
+			  &r, err) < 0 ||
+	    store_prepare(st,
+			  "SELECT stage, name, status, detail, evidence FROM checks"
+			  " WHERE run_id = ? ORDER BY id",
+			  &c, err) < 0) {
+		json_decref(runs);
+		return PL_EDB;
+	}
+	sqlite3_bind_int64(r, 1, id);
+	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+		json_t *res = json_loads(store_col_text(r, 6), 0, NULL);
+		json_t *checks = json_array();
+		json_t *run = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s?}", "run",
+					store_col_text(r, 0), "state", store_col_text(r, 1),
+					"verdict",
+					sqlite3_column_type(r, 2) == SQLITE_NULL ? NULL
+										  : store_col_text(r, 2),
+					"subset",
+					sqlite3_column_type(r, 3) == SQLITE_NULL ? NULL
+										  : store_col_text(r, 3),
+					"started_at", store_col_text(r, 4), "ended_at",
+					sqlite3_column_type(r, 5) == SQLITE_NULL ? NULL
+										  : store_col_text(r, 5));
+
+		sqlite3_reset(c);
+		sqlite3_bind_text(c, 1, store_col_text(r, 0), -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(c) == SQLITE_ROW)
+			json_array_append_new(
+				checks, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "stage",
+						  store_col_text(c, 0), "name", store_col_text(c, 1),
+						  "status", store_col_text(c, 2), "detail",
+						  store_col_text(c, 3), "evidence",
+						  sqlite3_column_type(c, 4) == SQLITE_NULL
+							  ? NULL
+							  : store_col_text(c, 4)));
+		json_object_set_new(run, "checks", checks);
+		if (res) {
+			const char *keys[] = {"stages", "evidence_dir", "console_log", "boot",
+					      "reasons", NULL};
+
+			for (int k = 0; keys[k]; k++)
+				if (json_object_get(res, keys[k]))
+					json_object_set(run, keys[k], json_object_get(res, keys[k]));
+			json_decref(res);
+		}
+		json_array_append_new(runs, run);
+	}
+	if (rc != SQLITE_DONE) {
+		json_decref(runs);
+		return store_error(st, err, "reading lab runs");
+	}
+	*out = runs;
+	return 0;
+}
+
+static void cand_print(json_t *j)
+{
+	json_t *v, *run, *c, *s;
+	size_t i, k;
+
+	printf("candidate: %s\nstate:     %s\npatches:\n", json_string_value(json_object_get(j, "name")),
+	       json_string_value(json_object_get(j, "state")));
+	json_array_foreach(json_object_get(j, "patches"), i, v)
+		printf("  %-28s %-24s %-6s sha256 %.16s...\n",
+		       json_string_value(json_object_get(v, "package")),
+		       json_string_value(json_object_get(v, "version")),
+		       json_string_value(json_object_get(v, "arch")),
+		       json_string_value(json_object_get(v, "sha256")));
+	json_array_foreach(json_object_get(j, "lab_runs"), i, run) {
+		printf("lab run %s%s%s: %s (%s)\n", json_string_value(json_object_get(run, "run")),
+		       json_object_get(run, "subset") ? " subset " : "",
+		       json_string_value(json_object_get(run, "subset")) ?: "",
+		       json_string_value(json_object_get(run, "verdict")) ?: "no verdict",
+		       json_string_value(json_object_get(run, "started_at")));
+		json_array_foreach(json_object_get(run, "stages"), k, s)
+			printf("    stage %-8s %7.1f s%s\n", json_string_value(json_object_get(s, "stage")),
+			       json_number_value(json_object_get(s, "seconds")),
+			       json_is_true(json_object_get(s, "ok")) ? "" : " FAILED");
+		json_array_foreach(json_object_get(run, "checks"), k, c)
+			printf("    %-5s %-8s %-14s %s\n", json_string_value(json_object_get(c, "status")),
+			       json_string_value(json_object_get(c, "stage")),
+			       json_string_value(json_object_get(c, "name")),
+			       json_string_value(json_object_get(c, "detail")));
+		if (json_object_get(run, "evidence_dir"))
+			printf("    evidence: %s (console: %s)\n",
+			       json_string_value(json_object_get(run, "evidence_dir")),
+			       json_string_value(json_object_get(run, "console_log")));
+	}
+}
+
+static int cmd_candidate_show(struct cli *cli, const struct cli_command *cmd, int argc,
+			      char **argv)
+{
+	struct candidate c;
+	struct store *st;
+	json_t *j, *runs = NULL;
+	int fmt;
+
+	if (cand_format_only(cli, cmd, argc, argv, &fmt) < 0)
+		return cli->err.code;
+	if (optind != argc - 1)
+		return cli_usage_error(cli, cmd, "expected a candidate name");
+	if (cli_store(cli, &st, 0) < 0 || candidate_get(st, argv[optind], &c, &cli->err) < 0)
+		return cli->err.code;
+	if (cand_runs_json(st, c.id, &runs, &cli->err) < 0) {
+		candidate_clear(&c);
+		return cli->err.code;
+	}
+	j = candidate_to_json(&c);
+	json_object_set_new(j, "lab_runs", runs);
+	candidate_clear(&c);
+	if (fmt == CLI_FMT_JSON)
+		return cli_print_json(j);
+	cand_print(j);
+	json_decref(j);
+	return 0;
+}
+
+const struct cli_command cli_candidate_commands[] = {
+	{"create", "create a candidate from .deb files",
+	 "candidate create NAME --deb FILE [--deb FILE ...] [--format text|json]\n"
+	 "\n"
+	 "Stores each .deb in the patch store (content-addressed by SHA-256) and\n"
+	 "creates candidate NAME in state 'new', all in one transaction.",
+	 cmd_candidate_create, NULL, 0},
+	{"list", "list the candidates", "candidate list [--format text|json]", cmd_candidate_list,
+	 NULL, 0},
+	{"show", "show a candidate, its patches and every lab run with its checks",
+	 "candidate show NAME [--format text|json]", cmd_candidate_show, NULL, 0},
+	{NULL, NULL, NULL, NULL, NULL, 0},
+};
