@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "candidate/candidate.h"
 #include "gate/gate.h"
@@ -176,21 +177,22 @@ struct cand_args {
 	const char *image, *lab, *policy;
 	struct lab_cand_opts o;
 	int fmt;
+	int jobs;
+	int many; /* several candidate names allowed */
 };
 
-static int cand_getopt(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
-		       struct cand_args *a)
+static int cand_getopt_opts(struct cli *cli, const struct cli_command *cmd, int argc,
+			    char **argv, struct cand_args *a)
 {
 	static const struct option opts[] = {
 		{"image", required_argument, NULL, 'i'},  {"boot", required_argument, NULL, 'b'},
 		{"lab", required_argument, NULL, 'l'},    {"keep", no_argument, NULL, 'k'},
 		{"format", required_argument, NULL, 'f'}, {"accel", required_argument, NULL, 'a'},
 		{"connect", required_argument, NULL, 'c'}, {"policy", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+		{"jobs", required_argument, NULL, 'j'},   {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	memset(a, 0, sizeof(*a));
 	a->fmt = CLI_FMT_TEXT;
 	a->o.boot = LAB_BOOT_KERNEL;
 	a->o.progress = &cli->progress;
@@ -200,6 +202,10 @@ static int cand_getopt(struct cli *cli, const struct cli_command *cmd, int argc,
 		case 'i': a->image = optarg; break;
 		case 'l': a->lab = optarg; break;
 		case 'p': a->policy = optarg; break;
+		case 'j':
+			if (pl_parse_int(optarg, 1, 64, &a->jobs, "--jobs", &cli->err) < 0)
+				return PL_EUSAGE;
+			break;
 		case 'k': a->o.keep = 1; break;
 		case 'c': a->o.uri = optarg; break;
 		case 'b':
@@ -220,9 +226,25 @@ static int cand_getopt(struct cli *cli, const struct cli_command *cmd, int argc,
 			return cli_usage_error(cli, cmd, "unknown option");
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage_error(cli, cmd, "expected one candidate name");
+	if (optind == argc || (!a->many && optind != argc - 1))
+		return cli_usage_error(cli, cmd, a->many ? "expected candidate names"
+							 : "expected one candidate name");
 	return 0;
+}
+
+static int cand_getopt(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+		       struct cand_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	return cand_getopt_opts(cli, cmd, argc, argv, a);
+}
+
+static int cand_getopt_many(struct cli *cli, const struct cli_command *cmd, int argc,
+			    char **argv, struct cand_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->many = 1;
+	return cand_getopt_opts(cli, cmd, argc, argv, a);
 }
 
 /* The image of the candidate's last lab run, when --image is not given. */
@@ -315,6 +337,91 @@ static void lab_print_run(json_t *r)
 	printf("evidence: %s\n", json_string_value(json_object_get(r, "evidence_dir")));
 }
 
+/* Jobs that fit: each needs its VM's memory and a libguestfs appliance. */
+static int lab_jobs_fit(int want, unsigned vm_mib)
+{
+	PL_AUTOFREE char *mi = NULL;
+	const char *p;
+	long long avail_kib = 0;
+	int fit;
+
+	if (pl_file_read("/proc/meminfo", &mi, NULL, NULL) == 0 &&
+	    (p = strstr(mi, "MemAvailable:")))
+		avail_kib = strtoll(p + 13, NULL, 10);
+	fit = (int)(avail_kib / 1024 / ((long long)vm_mib + 1024 + 256));
+	if (fit < 1)
+		fit = 1;
+	return want < fit ? want : fit;
+}
+
+/* One candidate in a child process: its own store and libvirt connection. */
+static int lab_run_child(struct cli *cli, struct cand_args *a, const char *name)
+{
+	struct cand_env e;
+	json_t *result = NULL;
+	int rc = cand_env_load(cli, a, name, &e);
+
+	if (rc == 0)
+		rc = lab_run_candidate(e.st, &e.c, &e.im, &e.def, &a->o, NULL, &result, &cli->err);
+	printf("%s: %s%s%s (evidence: %s)\n", name,
+	       result ? json_string_value(json_object_get(result, "verdict")) : "error",
+	       rc < 0 && rc != PL_EFAIL ? ": " : "", rc < 0 && rc != PL_EFAIL ? cli->err.msg : "",
+	       result ? json_string_value(json_object_get(result, "evidence_dir")) : "-");
+	fflush(stdout);
+	json_decref(result);
+	cand_env_free(&e);
+	return rc;
+}
+
+/* --jobs: candidates in parallel processes, as many as memory allows. */
+static int lab_run_parallel(struct cli *cli, struct cand_args *a, int n, char **names)
+{
+	struct lab_def def;
+	int jobs, running = 0, next = 0, worst = 0;
+
+	if ((a->lab ? lab_def_load(a->lab, &def, &cli->err) : lab_def_default(&def, &cli->err)) < 0)
+		return cli->err.code;
+	jobs = lab_jobs_fit(a->jobs, def.vms[0].memory_mib);
+	lab_def_free(&def);
+	if (jobs < a->jobs)
+		pl_warn("--jobs %d: memory allows %d at once", a->jobs, jobs);
+	a->o.progress = NULL; /* interleaved stage lines would be noise */
+	store_close(cli->store);
+	cli->store = NULL; /* no SQLite handle may cross a fork */
+	fflush(NULL);
+	lab_catch_signals();
+	while (next < n || running > 0) {
+		int status;
+
+		if (next < n && running < jobs) {
+			pid_t pid = fork();
+
+			if (pid < 0)
+				return pl_error(&cli->err, PL_EENV, "fork: %s", strerror(errno));
+			if (pid == 0) {
+				int rc = lab_run_child(cli, a, names[next]);
+
+				_exit(pl_exit_code(rc));
+			}
+			next++;
+			running++;
+			continue;
+		}
+		if (wait(&status) < 0)
+			break;
+		running--;
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : PL_EXIT_ENV;
+		if (status == PL_EXIT_ENV || status == PL_EXIT_USAGE || worst == 0)
+			worst = status > worst ? status : worst;
+	}
+	if (worst == PL_EXIT_FAIL)
+		return pl_error(&cli->err, PL_EFAIL, "at least one candidate failed the lab");
+	if (worst)
+		return pl_error(&cli->err, worst == PL_EXIT_USAGE ? PL_EINVAL : PL_EENV,
+				"at least one candidate's run did not complete");
+	return 0;
+}
+
 static int cmd_lab_run(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	struct cand_args a;
@@ -322,8 +429,11 @@ static int cmd_lab_run(struct cli *cli, const struct cli_command *cmd, int argc,
 	json_t *result = NULL;
 	int rc;
 
-	if (cand_getopt(cli, cmd, argc, argv, &a) < 0)
+	memset(&a, 0, sizeof(a));
+	if (cand_getopt_many(cli, cmd, argc, argv, &a) < 0)
 		return cli->err.code;
+	if (a.jobs > 1 || optind < argc - 1)
+		return lab_run_parallel(cli, &a, argc - optind, argv + optind);
 	rc = cand_env_load(cli, &a, argv[optind], &e);
 	if (rc == 0) {
 		lab_catch_signals();
@@ -376,13 +486,16 @@ const struct cli_command cli_lab_commands[] = {
 	{"run", "test a candidate in the lab: apply, boot, smoke checks, verdict",
 	 "lab run NAME --image IMG [--lab FILE] [--policy FILE] [--boot pxe|kernel|disk]\n"
 	 "        [--keep] [--accel auto|kvm|tcg] [--connect URI] [--format text|json]\n"
+	 "lab run NAME... --image IMG --jobs N [options as above]\n"
 	 "\n"
 	 "Clones IMG, installs the candidate's patches with dpkg (services kept from\n"
 	 "starting), checks the result offline, boots the clone with the smoke agent,\n"
 	 "inspects it with libguestfs and judges the checks with the gate policy\n"
 	 "(built-in policies/default.json unless --policy). Exit 0 on pass, 1 on\n"
 	 "fail, 2 for input errors, 3 for environment errors. Evidence stays in\n"
-	 "STATE/runs/RUN and is named by 'patchlab candidate show NAME'.",
+	 "STATE/runs/RUN and is named by 'patchlab candidate show NAME'. With several\n"
+	 "names (or --jobs N), the candidates run in up to N parallel processes over\n"
+	 "the same golden image, as many as the host's available memory allows.",
 	 cmd_lab_run, NULL, 0},
 	{"boot", "clone an image into the lab, boot it, report when it is up",
 	 "lab boot --image NAME [--boot pxe|kernel|disk] [--lab FILE] [--keep]\n"

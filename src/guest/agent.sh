@@ -418,7 +418,7 @@ done <"$W/ports"
 # files
 : >"$W/files.json"
 while IFS= read -r f; do
-	if [ -e "$f" ] || [ -L "$f" ]; then e=true; else e=false; fi
+	if [ -e "$f" ]; then e=true; else e=false; fi
 	printf '{"path": %s, "exists": %s}\n' "$(json_str "$f")" "$e" >>"$W/files.json"
 done <"$W/files"
 
