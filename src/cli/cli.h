@@ -22,6 +22,7 @@ struct cli {
 	struct store *store;   /* opened by cli_store(), closed by main */
 	struct pl_err err;     /* the failure a handler returns */
 	struct pl_progress progress;
+	const char *prefix;    /* "patchlab" or "patchlab GROUP" of the running command */
 };
 
 struct cli_command;

@@ -17,7 +17,7 @@ static int cmd_candidate_create(struct cli *cli, const struct cli_command *cmd, 
 	size_t n = 0;
 	int fmt = CLI_FMT_TEXT, ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'd')
 			debs[n++] = optarg;
 		else if (ch == 'f' &&
@@ -58,7 +58,7 @@ static int cand_format_only(struct cli *cli, const struct cli_command *cmd, int 
 	int ch;
 
 	*fmt = CLI_FMT_TEXT;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
 		if (ch != 'f')
 			return cli_usage_error(cli, cmd, "unknown option");
 		else if (cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, fmt) < 0)

@@ -27,7 +27,7 @@ static int image_getopt(struct cli *cli, const struct cli_command *cmd, int argc
 
 	memset(a, 0, sizeof(*a));
 	a->fmt = CLI_FMT_TEXT;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, &a->fmt) < 0)

@@ -21,7 +21,7 @@ static int init_parse_format(struct cli *cli, const struct cli_command *cmd, int
 	int c;
 
 	*fmt = CLI_FMT_TEXT;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'f')
 			return cli_usage_error(cli, cmd, "unknown option");
 		if (cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, fmt) < 0)

@@ -72,7 +72,7 @@ static int cmd_lab_boot(struct cli *cli, const struct cli_command *cmd, int argc
 	struct store *st;
 	int fmt = CLI_FMT_TEXT, c, rc;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': image_name = optarg; break;
 		case 'l': lab_file = optarg; break;
@@ -129,7 +129,7 @@ static int cmd_lab_gc(struct cli *cli, const struct cli_command *cmd, int argc, 
 	int all = 0, fmt = CLI_FMT_TEXT, c;
 	struct store *st;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'A')
 			all = 1;
 		else if (c == 'c')
@@ -197,7 +197,7 @@ static int cand_getopt_opts(struct cli *cli, const struct cli_command *cmd, int 
 	a->o.boot = LAB_BOOT_KERNEL;
 	a->o.progress = &cli->progress;
 	a->o.interrupted = &lab_interrupted;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': a->image = optarg; break;
 		case 'l': a->lab = optarg; break;

@@ -133,7 +133,7 @@ int cmd_version_compare(struct cli *cli, const struct cli_command *cmd, int argc
 	int fmt = CLI_FMT_TEXT, c;
 	char sym;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			vc.rpm = 1;

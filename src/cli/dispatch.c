@@ -72,6 +72,7 @@ int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *p
 		return 0;
 	}
 	optind = 0; /* GNU getopt: fully re-initialise for the handler's argv */
+	cli->prefix = prefix;
 	return cmd->fn(cli, cmd, argc, argv);
 }
 
@@ -117,8 +118,10 @@ int cli_usage_error(struct cli *cli, const struct cli_command *cmd, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return pl_error(&cli->err, PL_EUSAGE, "%s: %s (see 'patchlab %s --help')", cmd->name, msg,
-			cmd->name);
+	const char *prefix = cli->prefix ? cli->prefix : "patchlab";
+
+	return pl_error(&cli->err, PL_EUSAGE, "%s %s: %s (see '%s %s --help')", prefix, cmd->name,
+			msg, prefix, cmd->name);
 }
 
 int cli_print_json(json_t *j)

@@ -14,7 +14,7 @@
 # After=multi-user.target
 #
 # [Service]
-# Type=oneshot
+# Type=exec
 # ExecStart=/usr/local/sbin/patchlab-agent
 # StandardOutput=journal
 # StandardError=journal
@@ -23,13 +23,15 @@
 # WantedBy=multi-user.target
 # --- unit end ---
 #
-# A Type=oneshot unit's start job stays queued while the agent runs, so
-# "systemctl is-system-running --wait" would block until its timeout (the
-# manager is "starting" as long as any job is queued). The agent therefore
-# polls: it waits until the state leaves initializing/starting, or until the
-# only job left is its own; in that case it derives the state as systemd
-# would ("degraded" when a unit failed, else "running") and records the raw
-# word in "system_state_raw". With Type=exec the plain state is seen.
+# Type=exec, not oneshot: a oneshot's start job stays queued while the agent
+# runs, and the manager is "starting" as long as any job is queued, so
+# "systemctl is-system-running --wait" would wait for the agent itself (and
+# so would the image's patchlab-ready marker). With Type=exec the job ends
+# once the agent is exec'd and the state is systemd's own word. The agent
+# still copes with Type=oneshot: it polls, and when the state is "starting"
+# with no job left but its own, it derives the state as systemd would
+# ("degraded" if a unit failed, else "running"); "system_state_raw" keeps
+# the word systemd gave.
 #
 # Configuration: $ROOT/etc/patchlab-agent/config, one directive a line;
 # blank lines and lines whose first word starts with '#' are ignored; words

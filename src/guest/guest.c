@@ -27,8 +27,14 @@ static int guest_configure(guestfs_h *g, const struct guest_opts *o, struct pl_e
 		return guest_error(g, err, "libguestfs backend");
 	if (o && o->force_tcg && guestfs_set_backend_settings(g, tcg) < 0)
 		return guest_error(g, err, "libguestfs force_tcg");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int smp = o && o->smp > 0 ? o->smp : cpus >= 2 ? 2 : 1;
+
 	if (o && o->memsize_mb > 0 && guestfs_set_memsize(g, o->memsize_mb) < 0)
 		return guest_error(g, err, "libguestfs memsize");
+	/* two vCPUs nearly halve tar-in and dpkg under TCG */
+	if (guestfs_set_smp(g, smp) < 0)
+		return guest_error(g, err, "libguestfs smp");
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct guest_opts {
 	const char *format;  /* "qcow2", "raw"; NULL: let libguestfs probe (never for
 				untrusted images) */
 	int memsize_mb;      /* appliance memory; 0: libguestfs's default */
+	int smp;             /* appliance vCPUs; 0: as many as the host has, up to 2 */
 };
 
 /* Creates a handle for disk, adds it and launches the appliance. *out is
