@@ -28,8 +28,13 @@ golden=$("$P" image show --format json debian-12 | sed -n 's/.*"path": "\(.*\)",
 big="$T/big.qcow2"
 alloc=$(du -B1 "$golden" | cut -f1)
 qemu-img convert -O qcow2 "$golden" "$big"
-qemu-img resize -q "$big" $(( $(qemu-img info --output=json "$big" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p') + 3 * alloc ))
-qemu-io -f qcow2 -c "write -P 0x5a $(( 4 * 1024 * 1024 * 1024 )) $((3 * alloc / 1048576 * 1048576))" "$big" >/dev/null
+nchunks=$(( (3 * alloc + 256 * 1048576 - 1) / (256 * 1048576) ))
+qemu-img resize -q "$big" $(( 4 * 1024 * 1024 * 1024 + nchunks * 256 * 1048576 ))
+chunks=()
+for ((off = 0; off < 3 * alloc; off += 256 * 1048576)); do
+  chunks+=(-c "write -P 0x5a $(( 4 * 1024 * 1024 * 1024 + off )) 256M")
+done
+qemu-io -f qcow2 "${chunks[@]}" "$big" >/dev/null
 
 mkdir -p "$T/pool"
 virsh -q -c $URI pool-create-as $POOL dir --target "$T/pool" >/dev/null
@@ -63,7 +68,7 @@ XML
   t1=$(now)
   copy_t=$(echo "$t1 - $t0" | bc -l)
   copy_du=$(du -B1 "$T/pool/copy-$label.qcow2" | cut -f1)
-  printf '%-8s golden %6.0f MiB | overlay %7.3f s %8.0f KiB | virt-clone %7.2f s %8.0f MiB | time x%.0f, disk x%.0f\n' \
+  printf '%-8s image %6.0f MiB | overlay %7.3f s %8.0f KiB | virt-clone %7.2f s %8.0f MiB | time x%.0f, disk x%.0f\n' \
     "$label" "$(echo "$(du -B1 "$base" | cut -f1) / 1048576" | bc -l)" \
     "$overlay_t" "$(echo "$overlay_du / 1024" | bc -l)" "$copy_t" "$(echo "$copy_du / 1048576" | bc -l)" \
     "$(echo "$copy_t / $overlay_t" | bc -l)" "$(echo "$copy_du / $overlay_du" | bc -l)"
