@@ -365,7 +365,8 @@ int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct gues
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (guest_open(a->disk, &go, &g, err) < 0 || guest_mount_os(g, 0, &root, err) < 0)
+	if (guest_open(a->disk, &go, &g, err) < 0 ||
+	    guest_mount_known(g, a->root_uuid, 0, &root, err) < 0)
 		return err->code;
 	rc = apply_steps(g, a, checks, out, root, err);
 	if (rc == 0)
@@ -480,7 +481,8 @@ static int collect_journal(guestfs_h *g, const char *dir, json_t *checks)
 	return 0;
 }
 
-int guest_collect(const char *disk, int force_tcg, const struct guest_expect *expect,
+int guest_collect(const char *disk, const char *root_uuid, int force_tcg,
+		  const struct guest_expect *expect,
 		  size_t nexpect, const char *evidence_dir, json_t *checks, json_t **agent,
 		  struct pl_err *err)
 {
@@ -491,7 +493,7 @@ int guest_collect(const char *disk, int force_tcg, const struct guest_expect *ex
 	json_t *ag = NULL;
 
 	*agent = NULL;
-	if (guest_open(disk, &go, &g, err) < 0 || guest_mount_os(g, 1, &root, err) < 0)
+	if (guest_open(disk, &go, &g, err) < 0 || guest_mount_known(g, root_uuid, 1, &root, err) < 0)
 		return err->code;
 	if (guestfs_is_file_opts(g, "/var/lib/patchlab-agent/result.json", -1) > 0 &&
 	    guest_read(g, "/var/lib/patchlab-agent/result.json", &text, NULL, err) == 0) {

@@ -118,6 +118,59 @@ int guest_mount_os(guestfs_h *g, int ro, char **root, struct pl_err *err)
 	return rc;
 }
 
+/* The other local filesystems of the guest's fstab, shortest path first. */
+static int guest_mount_fstab(guestfs_h *g, int ro, struct pl_err *err)
+{
+	char *fstab = NULL, *save = NULL, *line;
+	size_t n = 0;
+	int rc = 0;
+
+	fstab = guestfs_read_file(g, "/etc/fstab", &n);
+	if (!fstab)
+		return 0; /* no fstab: nothing else to mount */
+	for (line = strtok_r(fstab, "\n", &save); line && rc == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char src[512], mp[512], type[64];
+		char *dev = NULL;
+
+		if (line[strspn(line, " \t")] == '#' ||
+		    sscanf(line, "%511s %511s %63s", src, mp, type) != 3 || mp[0] != '/' ||
+		    strcmp(mp, "/") == 0 || strcmp(type, "swap") == 0 || strcmp(type, "tmpfs") == 0 ||
+		    strcmp(type, "proc") == 0 || strcmp(type, "none") == 0)
+			continue;
+		if (strncmp(src, "UUID=", 5) == 0)
+			dev = guestfs_findfs_uuid(g, src + 5);
+		else if (strncmp(src, "LABEL=", 6) == 0)
+			dev = guestfs_findfs_label(g, src + 6);
+		if (!dev)
+			continue; /* the checks report unresolvable entries */
+		if ((ro ? guestfs_mount_ro(g, dev, mp) : guestfs_mount(g, dev, mp)) < 0)
+			rc = guest_error(g, err, mp);
+		free(dev);
+	}
+	free(fstab);
+	return rc;
+}
+
+int guest_mount_known(guestfs_h *g, const char *uuid, int ro, char **root, struct pl_err *err)
+{
+	char *dev;
+
+	if (!uuid || !*uuid)
+		return guest_mount_os(g, ro, root, err);
+	guestfs_push_error_handler(g, NULL, NULL);
+	dev = guestfs_findfs_uuid(g, uuid);
+	guestfs_pop_error_handler(g);
+	if (!dev)
+		return guest_mount_os(g, ro, root, err);
+	if ((ro ? guestfs_mount_ro(g, dev, "/") : guestfs_mount(g, dev, "/")) < 0) {
+		free(dev);
+		return guest_error(g, err, "mounting the root filesystem");
+	}
+	*root = dev;
+	return guest_mount_fstab(g, ro, err);
+}
+
 static void guest_json_str(json_t *j, const char *key, char *value)
 {
 	if (value && *value && strcmp(value, "unknown") != 0)

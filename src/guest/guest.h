@@ -39,6 +39,12 @@ int guest_error(guestfs_h *g, struct pl_err *err, const char *what);
  * (read-only when ro). *root is the root device, the caller's to free. */
 int guest_mount_os(guestfs_h *g, int ro, char **root, struct pl_err *err);
 
+/* Mounts a disk whose root filesystem UUID is known (a registered image)
+ * without libguestfs's OS inspection, which costs seconds under TCG: the
+ * root by UUID, then the other local filesystems its fstab names by UUID or
+ * LABEL. Falls back to guest_mount_os() when uuid is NULL or not found. */
+int guest_mount_known(guestfs_h *g, const char *uuid, int ro, char **root, struct pl_err *err);
+
 /* Inspection facts of the mounted root as JSON: type, distro, version
  * (major.minor), product name, hostname, arch, package format. */
 int guest_inspect(guestfs_h *g, const char *root, json_t **out, struct pl_err *err);
@@ -81,6 +87,7 @@ struct guest_expect {
 
 struct guest_apply {
 	const char *disk;                   /* the clone (qcow2 overlay), opened rw */
+	const char *root_uuid;              /* the image's root filesystem, if known */
 	int force_tcg;
 	char *const *debs;                  /* local .deb files */
 	size_t ndebs;
@@ -110,7 +117,8 @@ int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct gues
 /* After the clone's boot: reads the agent's result, the journal's errors
  * and the package versions, read-only, into checks; evidence files go to
  * evidence_dir. A missing agent result is a failed check. */
-int guest_collect(const char *disk, int force_tcg, const struct guest_expect *expect,
+int guest_collect(const char *disk, const char *root_uuid, int force_tcg,
+		  const struct guest_expect *expect,
 		  size_t nexpect, const char *evidence_dir, json_t *checks, json_t **agent,
 		  struct pl_err *err);
 

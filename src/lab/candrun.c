@@ -128,7 +128,8 @@ static int cand_apply(struct cand_ctx *x, struct pl_err *err)
 {
 	PL_AUTOFREE char *config = cand_agent_config(x->b.def);
 	PL_AUTOFREE char *kdir = pl_path_join(x->b.run.dir, "kernel");
-	struct guest_apply a = {.disk = x->b.disk, .force_tcg = x->force_tcg, .debs = x->debs,
+	struct guest_apply a = {.disk = x->b.disk, .root_uuid = x->b.im->root_uuid,
+				.force_tcg = x->force_tcg, .debs = x->debs,
 				.ndebs = x->n, .expect = x->expect, .nexpect = x->n,
 				.evidence_dir = x->b.run.dir,
 				.min_free_bytes = (uint64_t)x->pol->min_free_mb << 20,
@@ -170,7 +171,8 @@ static int cand_boot_and_inspect(struct cand_ctx *x, enum lab_boot mode, const c
 	}
 	if (rc == 0)
 		rc = BOOT_STAGE(b, "inspect",
-				guest_collect(b->disk, x->force_tcg, x->expect, x->n, b->run.dir,
+				guest_collect(b->disk, b->im->root_uuid, x->force_tcg, x->expect,
+					      x->n, b->run.dir,
 					      x->checks, &agent, err),
 				"agent result, journal, packages (libguestfs)");
 	if (agent)
