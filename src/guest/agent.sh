@@ -250,10 +250,11 @@ EOF
 		case $kw in
 		'' | '#'*) continue ;;
 		settle_timeout)
-			if is_uint "$a1" && [ -z "$a2" ]; then
-				SETTLE=$(dec "$a1")
+			is_uint "$a1" && a1=$(dec "$a1")
+			if is_uint "$a1" && [ -z "$a2" ] && [ "${#a1}" -le 6 ]; then
+				SETTLE=$a1
 			else
-				err "config line $n: settle_timeout wants one number of seconds"
+				err "config line $n: settle_timeout wants one number of seconds (0-999999)"
 			fi
 			;;
 		service)
