@@ -40,3 +40,33 @@ finish() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+
+# ---- the lab's integration suites -------------------------------------------
+LAB_URI=qemu:///system
+
+# lab_require: skips (77) without root or without the lab's libvirtd.
+lab_require() {
+  [ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
+  timeout 10 virsh -q -c $LAB_URI version >/dev/null 2>&1 ||
+    { echo "no libvirtd (scripts/libvirt-lab start): skipped"; exit 77; }
+  # the lab's QEMU runs as its own user and must reach the test's state
+  chmod 0711 "$T"
+  trap 'lab_pool_cleanup; rm -rf "$T"' EXIT
+}
+
+# lab_objects: the daemon's domains and networks, sorted, one a line.
+lab_objects() {
+  { virsh -q -c $LAB_URI list --all --name; virsh -q -c $LAB_URI net-list --all --name; } |
+    sed '/^$/d' | sort
+}
+
+# lab_pool_cleanup: undefine the storage pool patchlab defined for $T's state.
+lab_pool_cleanup() {
+  local p
+  for p in $(virsh -q -c $LAB_URI pool-list --all --name | grep '^patchlab-pool-'); do
+    if virsh -q -c $LAB_URI pool-dumpxml "$p" | grep -q "<path>$T/"; then
+      virsh -q -c $LAB_URI pool-destroy "$p" >/dev/null 2>&1
+      virsh -q -c $LAB_URI pool-undefine "$p" >/dev/null 2>&1
+    fi
+  done
+}

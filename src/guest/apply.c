@@ -374,14 +374,74 @@ int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct gues
 	return rc;
 }
 
-/* Agent JSON -> checks (services, ports, files, commands, state, units). */
+/* One item of an agent list, appended to b as text; returns 1 when it passed. */
+typedef int (*collect_item_fn)(json_t *v, struct pl_buf *b);
+
+static int item_service(json_t *v, struct pl_buf *b)
+{
+	const char *act = json_string_value(json_object_get(v, "active"));
+
+	pl_buf_addf(b, "%s %s/%s", json_string_value(json_object_get(v, "unit")), act ? act : "?",
+		    json_string_value(json_object_get(v, "sub")) ?: "?");
+	return act && strcmp(act, "active") == 0;
+}
+
+static int item_port(json_t *v, struct pl_buf *b)
+{
+	int l = json_is_true(json_object_get(v, "listening"));
+
+	pl_buf_addf(b, "%lld %s", json_integer_value(json_object_get(v, "port")),
+		    l ? "listening" : "CLOSED");
+	return l;
+}
+
+static int item_file(json_t *v, struct pl_buf *b)
+{
+	int e = json_is_true(json_object_get(v, "exists"));
+
+	pl_buf_addf(b, "%s %s", json_string_value(json_object_get(v, "path")),
+		    e ? "present" : "MISSING");
+	return e;
+}
+
+static int item_command(json_t *v, struct pl_buf *b)
+{
+	json_int_t code = json_integer_value(json_object_get(v, "exit"));
+	json_int_t want = json_integer_value(json_object_get(v, "expect_exit"));
+	int to = json_is_true(json_object_get(v, "timed_out"));
+	int ok = !to && code == want;
+
+	pl_buf_addf(b, "%s exit %lld%s%s", json_string_value(json_object_get(v, "name")),
+		    (long long)code, to ? " (timed out)" : "", ok ? "" : " (FAILED)");
+	return ok;
+}
+
+/* One check over a list of the agent's result: fails if any item fails. */
+static void collect_list(json_t *ag, const char *key, collect_item_fn fn, json_t *checks,
+			 const char *ev)
+{
+	struct pl_buf b = PL_BUF_INIT;
+	size_t i;
+	json_t *v;
+	int bad = 0;
+
+	json_array_foreach(json_object_get(ag, key), i, v) {
+		if (i)
+			pl_buf_adds(&b, ", ");
+		bad += !fn(v, &b);
+	}
+	guest_check_add(checks, "boot", key, bad ? "fail" : "pass", ev, "%s",
+			b.len ? b.s : "none required");
+	pl_buf_release(&b);
+}
+
+/* Agent JSON -> checks (state, failed units, services, ports, files, commands). */
 static void collect_agent_checks(json_t *ag, json_t *checks, const char *ev)
 {
 	const char *state = json_string_value(json_object_get(ag, "system_state"));
+	struct pl_buf b = PL_BUF_INIT;
 	json_t *arr, *v;
 	size_t i;
-	struct pl_buf b = PL_BUF_INIT;
-	int bad = 0;
 
 	guest_check_add(checks, "boot", "system-state",
 			state && strcmp(state, "running") == 0 ? "pass" : "fail", ev,
@@ -391,56 +451,11 @@ static void collect_agent_checks(json_t *ag, json_t *checks, const char *ev)
 		pl_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
 	guest_check_add(checks, "boot", "failed-units", json_array_size(arr) ? "fail" : "pass", ev,
 			"%s", json_array_size(arr) ? pl_buf_str(&b) : "no failed units");
-	pl_buf_reset(&b);
-	json_array_foreach(json_object_get(ag, "services"), i, v) {
-		const char *act = json_string_value(json_object_get(v, "active"));
-		int okv = act && strcmp(act, "active") == 0;
-
-		bad += !okv;
-		pl_buf_addf(&b, "%s%s %s/%s", i ? ", " : "",
-			    json_string_value(json_object_get(v, "unit")), act ? act : "?",
-			    json_string_value(json_object_get(v, "sub")) ?: "?");
-	}
-	guest_check_add(checks, "boot", "services", bad ? "fail" : "pass", ev, "%s",
-			b.len ? b.s : "none required");
-	pl_buf_reset(&b);
-	bad = 0;
-	json_array_foreach(json_object_get(ag, "ports"), i, v) {
-		int l = json_is_true(json_object_get(v, "listening"));
-
-		bad += !l;
-		pl_buf_addf(&b, "%s%lld %s", i ? ", " : "",
-			    json_integer_value(json_object_get(v, "port")), l ? "listening" : "CLOSED");
-	}
-	guest_check_add(checks, "boot", "ports", bad ? "fail" : "pass", ev, "%s",
-			b.len ? b.s : "none required");
-	pl_buf_reset(&b);
-	bad = 0;
-	json_array_foreach(json_object_get(ag, "files"), i, v) {
-		int e = json_is_true(json_object_get(v, "exists"));
-
-		bad += !e;
-		pl_buf_addf(&b, "%s%s %s", i ? ", " : "",
-			    json_string_value(json_object_get(v, "path")), e ? "present" : "MISSING");
-	}
-	guest_check_add(checks, "boot", "files", bad ? "fail" : "pass", ev, "%s",
-			b.len ? b.s : "none required");
-	pl_buf_reset(&b);
-	bad = 0;
-	json_array_foreach(json_object_get(ag, "commands"), i, v) {
-		json_int_t code = json_integer_value(json_object_get(v, "exit"));
-		json_int_t want = json_integer_value(json_object_get(v, "expect_exit"));
-		int to = json_is_true(json_object_get(v, "timed_out"));
-		int okc = !to && code == want;
-
-		bad += !okc;
-		pl_buf_addf(&b, "%s%s exit %lld%s%s", i ? ", " : "",
-			    json_string_value(json_object_get(v, "name")), (long long)code,
-			    to ? " (timed out)" : "", okc ? "" : " (FAILED)");
-	}
-	guest_check_add(checks, "boot", "commands", bad ? "fail" : "pass", ev, "%s",
-			b.len ? b.s : "none required");
 	pl_buf_release(&b);
+	collect_list(ag, "services", item_service, checks, ev);
+	collect_list(ag, "ports", item_port, checks, ev);
+	collect_list(ag, "files", item_file, checks, ev);
+	collect_list(ag, "commands", item_command, checks, ev);
 }
 
 /* Error-priority journal entries (PRIORITY <= 3) of the last boot. */

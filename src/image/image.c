@@ -45,7 +45,7 @@ static void image_cache_key(const struct image_manifest *m, char key[17])
 }
 
 /* Reuses a finished build: its image.json and a disk whose hash matches. */
-static int image_cached(const char *dir, json_t **facts, struct pl_err *err)
+static int image_cached(const char *dir, json_t **facts)
 {
 	PL_AUTOFREE char *meta = pl_path_join(dir, "image.json");
 	PL_AUTOFREE char *disk = pl_path_join(dir, "disk.qcow2");
@@ -56,10 +56,8 @@ static int image_cached(const char *dir, json_t **facts, struct pl_err *err)
 	if (!pl_path_exists(meta) || pl_json_load_file(meta, &j, &ignore) < 0)
 		return 0;
 	if (pl_sha256_file(disk, sha, &ignore) < 0 ||
-	    strcmp(sha, json_string_value(json_object_get(j, "sha256")) ?: "") != 0) {
-		(void)err;
+	    strcmp(sha, json_string_value(json_object_get(j, "sha256")) ?: "") != 0)
 		return 0; /* damaged cache entry: build again */
-	}
 	*facts = PL_STEAL(j);
 	return 1;
 }
@@ -163,7 +161,7 @@ int image_build(struct store *st, const char *manifest_path, const struct image_
 	final = pl_strdupf("%s/%s-%s", cache, m.name, key);
 	disk = pl_path_join(final, "disk.qcow2");
 	mpath = realpath(manifest_path, NULL);
-	*reused = !o->rebuild && image_cached(final, &facts, err);
+	*reused = !o->rebuild && image_cached(final, &facts);
 	if (!*reused) {
 		if (pl_mkdir_p(cache, 0755, err) < 0)
 			rc = err->code;

@@ -65,21 +65,24 @@ static int cand_wait_stop(struct boot_ctx *b, unsigned timeout, const struct gat
 
 	for (;;) {
 		PL_AUTOFREE char *text = NULL;
+		int running = boot_domain_running(b);
+		const char *panic;
 
-		if (!boot_domain_running(b)) {
+		/* the console first: a panicked guest also stops */
+		pl_file_read(b->console, &text, NULL, NULL);
+		panic = text ? strstr(text, "Kernel panic - not syncing") : NULL;
+		if (panic) {
+			guest_check_add(checks, "boot", "boot-time", "fail", b->console,
+					"the guest kernel panicked: %.200s", panic);
+			return 0;
+		}
+		if (!running) {
 			double secs = pl_monotonic() - b->t_start;
 
 			guest_check_add(checks, "boot", "boot-time",
 					secs <= pol->max_boot_seconds ? "pass" : "fail", b->console,
-					"the guest ran its checks and stopped after %.1f s (limit %ld s)",
-					secs, pol->max_boot_seconds);
-			return 0;
-		}
-		pl_file_read(b->console, &text, NULL, NULL);
-		if (text && strstr(text, "Kernel panic - not syncing")) {
-			guest_check_add(checks, "boot", "boot-time", "fail", b->console,
-					"the guest kernel panicked: %.200s",
-					strstr(text, "Kernel panic - not syncing"));
+					"the guest powered off after %.1f s (limit %ld s)", secs,
+					pol->max_boot_seconds);
 			return 0;
 		}
 		if (b->interrupted && *b->interrupted)

@@ -6,26 +6,10 @@
 # nothing behind; and the daemon holding the same objects as before.
 . "$(dirname "$0")/../lib.sh"
 P=$PATCHLAB
-URI=qemu:///system
 export PATCHLAB_IMAGE_CACHE=${PATCHLAB_IMAGE_CACHE:-/var/cache/patchlab/images}
 export PATCHLAB_ACCEL=${PATCHLAB_ACCEL:-auto}
-[ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
-timeout 10 virsh -q -c $URI version >/dev/null 2>&1 || { echo "no libvirtd (scripts/libvirt-lab start): skipped"; exit 77; }
-chmod 0711 "$T"
-
-objects() {
-  { virsh -q -c $URI list --all --name; virsh -q -c $URI net-list --all --name; } | sed '/^$/d' | sort
-}
-cleanup_pool() {
-  for p in $(virsh -q -c $URI pool-list --all --name | grep '^patchlab-pool-'); do
-    if virsh -q -c $URI pool-dumpxml "$p" | grep -q "<path>$T/"; then
-      virsh -q -c $URI pool-destroy "$p" >/dev/null 2>&1
-      virsh -q -c $URI pool-undefine "$p" >/dev/null 2>&1
-    fi
-  done
-}
-trap 'cleanup_pool; rm -rf "$T"' EXIT
-before=$(objects)
+lab_require
+before=$(lab_objects)
 
 expect "init" 0 -- $P init
 expect "image build (cached by manifest)" 0 -- $P image build "$PL_SRC/images/debian-12.json"
@@ -44,16 +28,25 @@ sha_before=$(sha256sum "$disk" | cut -d' ' -f1)
 # one boot per mode; each must come up and clean up after itself
 for mode in kernel pxe disk; do
   expect "lab boot --boot $mode" 0 -- $P lab boot --image debian-12 --boot $mode --format json
-  [ "$(objects)" = "$before" ] && ok || not_ok "after $mode boot the daemon holds other objects: $(objects | tr '\n' ' ')"
+  [ "$(lab_objects)" = "$before" ] && ok || not_ok "after $mode boot the daemon holds other objects: $(lab_objects | tr '\n' ' ')"
 done
 sha_after=$(sha256sum "$disk" | cut -d' ' -f1)
 [ "$sha_before" = "$sha_after" ] && ok || not_ok "golden image unchanged by the boots"
+
+# an existing image registered read-only: inspected, never modified
+expect "image import" 0 -- $P image import "$disk" --name prod-web
+[ "$(sha256sum "$disk" | cut -d' ' -f1)" = "$sha_before" ] && ok || not_ok "import left the disk unchanged"
+grep -q '"origin": "imported"' <<<"$($P image show --format json prod-web)" && ok || not_ok "registered as imported"
+expect "import under a taken name" 2 -- $P image import "$disk" --name prod-web
+expect "import of a missing file" 2 -- $P image import "$T/nope.qcow2" --name x
+expect "image inspect" 0 -- $P image inspect --format json prod-web
+grep -q '"distro": "debian"' <<<"$($P image inspect --format json prod-web)" && ok || not_ok "inspect finds debian"
 
 # a guest that never comes up in time: exit 1, the console log named
 printf '{"name": "impatient", "vms": [{"name": "vm1"}], "timeouts": {"boot": 10}}\n' >"$T/impatient.json"
 expect "guest not up in time" 1 -- $P lab boot --image debian-12 --boot kernel --lab "$T/impatient.json"
 stderr_has "names the console log" "console: $T/state/runs/"
-[ "$(objects)" = "$before" ] && ok || not_ok "a failed boot cleans up too"
+[ "$(lab_objects)" = "$before" ] && ok || not_ok "a failed boot cleans up too"
 
 # input and environment errors
 expect "missing image" 2 -- $P lab boot --image no-such-image
@@ -66,15 +59,15 @@ expect "daemon down" 3 -- $P lab boot --image debian-12 --connect qemu+unix:///s
 $P lab boot --image debian-12 --boot pxe >"$T/killed.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do
-  objects | grep -q '^patchlab-.*-vm1$' && break
+  lab_objects | grep -q '^patchlab-.*-vm1$' && break
   sleep 0.5
 done
 sleep 2
 kill -KILL $pid; wait $pid 2>/dev/null
-[ "$(objects)" != "$before" ] && ok || not_ok "the killed run left its domain and network (as expected before gc)"
+[ "$(lab_objects)" != "$before" ] && ok || not_ok "the killed run left its domain and network (as expected before gc)"
 gc=$($P lab gc --format json) && ok || not_ok "lab gc failed"
 grep -q '"runs": 1' <<<"$gc" && ok || not_ok "lab gc collected the one dead run: $gc"
-[ "$(objects)" = "$before" ] && ok || not_ok "after lab gc the daemon holds other objects: $(objects | tr '\n' ' ')"
+[ "$(lab_objects)" = "$before" ] && ok || not_ok "after lab gc the daemon holds other objects: $(lab_objects | tr '\n' ' ')"
 leftover=$(ls "$T/state/pool" 2>/dev/null | grep -c '^patchlab-' || true)
 [ "$leftover" = 0 ] && ok || not_ok "after lab gc no overlay volume is left ($leftover)"
 state=$(sqlite3 "$T/state/patchlab.db" "SELECT group_concat(state) FROM lab_runs WHERE state NOT IN ('passed','failed')")
