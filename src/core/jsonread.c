@@ -153,6 +153,7 @@ int pl_json_get_enum(const struct pl_jdoc *d, json_t *obj, const char *path, con
 	for (int i = 0; choices[i]; i++) {
 		if (strcmp(choices[i], s) == 0) {
 			*out = i;
+			pl_buf_release(&all);
 			return 0;
 		}
 		pl_buf_addf(&all, "%s%s", i ? ", " : "", choices[i]);
