@@ -51,7 +51,8 @@ static void lab_print_boot(json_t *r)
 		       json_is_true(json_object_get(s, "ok")) ? "" : "FAILED");
 	printf("--- console (last lines) ---\n%s", json_string_value(json_object_get(r, "console_excerpt")));
 	if (json_is_true(json_object_get(r, "kept")))
-		printf("--- kept: domain %s runs on; 'patchlab lab gc --all' removes it\n",
+		printf("--- kept: domain %s runs on; 'patchlab lab gc --all' removes it and its "
+		       "network and volume\n",
 		       json_string_value(json_object_get(r, "domain")));
 }
 
@@ -511,8 +512,9 @@ const struct cli_command cli_lab_commands[] = {
 	 "lab gc [--all] [--connect URI] [--format text|json]\n"
 	 "\n"
 	 "Removes the domains, networks and volumes of runs whose process is gone\n"
-	 "(killed, crashed) and marks them aborted. --all also removes every libvirt\n"
-	 "domain and network named patchlab-* on the connection.",
+	 "(killed, crashed) and marks them aborted. --all also removes what runs\n"
+	 "kept with --keep, and every libvirt domain and network named patchlab-*\n"
+	 "on the connection (other patchlab states' included).",
 	 cmd_lab_gc, NULL, 0},
 	{"accel", "show which accelerator the lab uses, and why", "lab accel [auto|kvm|tcg]",
 	 cmd_lab_accel, NULL, 0},

@@ -116,9 +116,7 @@ static void cand_allow_units(json_t *checks, json_t *agent, const struct gate_po
 
 struct cand_ctx {
 	struct boot_ctx b;
-	const struct candidate *c;
 	const struct gate_policy *pol;
-	const char *const *subset;
 	json_t *checks;
 	char **debs;
 	struct guest_expect *expect;
@@ -282,7 +280,7 @@ int lab_run_candidate(struct store *st, struct candidate *c, const struct image 
 	struct cand_ctx x = {.b = {.progress = o->progress, .interrupted = o->interrupted,
 				   .accel = o->accel, .def = def, .im = im,
 				   .stages = json_array()},
-			     .c = c, .pol = o->policy, .subset = subset, .checks = json_array()};
+			     .pol = o->policy, .checks = json_array()};
 	PL_AUTOVIRCONN virConnectPtr conn = NULL;
 	enum lab_boot mode = o->boot_set || !def->vms[0].boot_set ? o->boot : def->vms[0].boot;
 	json_t *res = json_object(), *reasons = NULL;

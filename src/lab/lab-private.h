@@ -18,7 +18,8 @@ int lab_clone_volume(struct lab_run *run, virStoragePoolPtr pool, const struct i
 		     const char *vm, char **path, struct pl_err *err);
 
 /* Creates the run's isolated network (with a TFTP root when tftp_root is
- * set) for the given VM MACs; the chosen /24 goes to *prefix ("10.231.7"). */
+ * set) with a fixed address per VM MAC, on the lab file's /24 or the first
+ * free 10.231.N.0/24; *name is the network's name (caller frees). */
 int lab_network_create(struct lab_run *run, const struct lab_def *def, const char *tftp_root,
 		       const char *const *macs, size_t nmacs, char **name, struct pl_err *err);
 

@@ -315,35 +315,47 @@ int lab_run_end(struct lab_run *run, const char *state, json_t *result, struct p
 	return rc;
 }
 
-/* Runs whose process died, or (all) that a gc should end regardless. */
-static int lab_gc_runs(struct store *st, virConnectPtr conn, struct lab_gc_report *rep,
+/* Runs whose process died; with all, also the objects that finished runs
+ * kept (--keep), whose verdicts stay as they are. */
+static int lab_gc_runs(struct store *st, virConnectPtr conn, int all, struct lab_gc_report *rep,
 		       struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
-	char **dead = NULL;
+	struct {
+		char *id;
+		int dead;
+	} *runs = NULL;
 	size_t n = 0;
 	int rc;
 
-	if (store_prepare(st, "SELECT id, pid, pid_start FROM lab_runs WHERE state = 'running'",
+	if (store_prepare(st,
+			  "SELECT id, pid, pid_start, state FROM lab_runs r WHERE state = 'running'"
+			  " OR (?1 AND EXISTS (SELECT 1 FROM lab_objects o WHERE o.run_id = r.id"
+			  " AND o.removed_at IS NULL))",
 			  &s, err) < 0)
 		return PL_EDB;
+	sqlite3_bind_int(s, 1, all);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (lab_pid_alive((long)sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)))
+		int running = strcmp(store_col_text(s, 3), "running") == 0;
+
+		if (running &&
+		    lab_pid_alive((long)sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)))
 			continue;
-		dead = pl_realloc(dead, (n + 1) * sizeof(*dead));
-		dead[n++] = pl_strdup(store_col_text(s, 0));
+		runs = pl_realloc(runs, (n + 1) * sizeof(*runs));
+		runs[n].id = pl_strdup(store_col_text(s, 0));
+		runs[n++].dead = running;
 	}
 	rc = rc == SQLITE_DONE ? 0 : store_error(st, err, "reading lab runs");
 	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && lab_run_cleanup(st, conn, dead[i], rep, err) == 0) {
-			rc = lab_run_set_state(st, dead[i], "aborted", NULL, err);
+		if (rc == 0)
+			rc = lab_run_cleanup(st, conn, runs[i].id, rep, err);
+		if (rc == 0 && runs[i].dead) {
+			rc = lab_run_set_state(st, runs[i].id, "aborted", NULL, err);
 			rep->runs++;
-		} else if (rc == 0) {
-			rc = err->code;
 		}
-		free(dead[i]);
+		free(runs[i].id);
 	}
-	free(dead);
+	free(runs);
 	return rc;
 }
 
@@ -384,7 +396,7 @@ int lab_gc(struct store *st, virConnectPtr conn, int all, struct lab_gc_report *
 	   struct pl_err *err)
 {
 	memset(rep, 0, sizeof(*rep));
-	if (lab_gc_runs(st, conn, rep, err) < 0)
+	if (lab_gc_runs(st, conn, all, rep, err) < 0)
 		return err->code;
 	return all ? lab_gc_strays(st, conn, rep, err) : 0;
 }

@@ -250,6 +250,15 @@ static void test_qcow2_virtual_size(void **state)
 	unlink(path);
 }
 
+static int net_exists(virConnectPtr conn, const char *name)
+{
+	virNetworkPtr n = virNetworkLookupByName(conn, name);
+
+	if (n)
+		virNetworkFree(n);
+	return n != NULL;
+}
+
 /* Run bookkeeping on the test driver: objects are tracked before they
  * exist, a run whose process died is collected by gc, a live one is not. */
 static void test_run_and_gc(void **state)
@@ -315,6 +324,20 @@ static void test_run_and_gc(void **state)
 	assert_null(virNetworkLookupByName(conn, net));
 	assert_int_equal(lab_gc(st, conn, 0, &rep, &err), 0);
 	assert_int_equal(rep.runs, 0);
+
+	/* a kept run's objects stay until gc --all, which keeps its verdict */
+	assert_int_equal(lab_run_begin(st, conn, "boot", 0, &live, &err), 0);
+	free(PL_STEAL(net));
+	assert_int_equal(lab_network_create(&live, &def, NULL, macs, 1, &net, &err), 0);
+	live.keep = 1;
+	assert_int_equal(lab_run_end(&live, "passed", NULL, &err), 0);
+	assert_true(net_exists(conn, net));
+	assert_int_equal(lab_gc(st, conn, 0, &rep, &err), 0);
+	assert_true(net_exists(conn, net));
+	assert_int_equal(lab_gc(st, conn, 1, &rep, &err), 0);
+	assert_int_equal(rep.networks, 1);
+	assert_int_equal(rep.runs, 0);
+	assert_false(net_exists(conn, net));
 
 	lab_def_free(&def);
 	{
