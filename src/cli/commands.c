@@ -35,6 +35,25 @@ const struct cli_command cli_commands[] = {
 	 "still fails; two patches that fail only together are found as a pair.\n"
 	 "Records the culprit(s) and the runs it took. Exit 0 when found.",
 	 cmd_bisect, NULL, 0},
+	{"scan", "list the installed packages that miss a patch, and the CVEs it fixes",
+	 "scan --dpkg-status FILE --packages FILE [--packages FILE ...] [--feed FILE ...]\n"
+	 "     [--release NAME] [--format tsv|json]\n"
+	 "\n"
+	 "One shot, no database: compares dpkg's status file with Packages indexes\n"
+	 "(plain, gzip or xz, told apart by content) and lists each installed package\n"
+	 "whose candidate (the highest version of the same name and architecture, as\n"
+	 "apt picks with default pins) is newer. With --feed (Debian Security Tracker\n"
+	 "JSON), a CVE of the installed SOURCE package counts as fixed by the upgrade\n"
+	 "when it is resolved in --release (default: VERSION_CODENAME of\n"
+	 "/etc/os-release, else bookworm) at a source version above the installed\n"
+	 "one and not above the candidate's. severity is the highest urgency among\n"
+	 "those CVEs (unimportant < low < medium < high; \"not yet assigned\" is\n"
+	 "medium); priority is for now the same word (a risk score comes later).\n"
+	 "TSV (default): package, arch, installed, candidate, cves, severity,\n"
+	 "priority, '-' when empty. JSON adds the source versions and lists open\n"
+	 "and undetermined CVEs of installed packages under \"unfixed\".\n"
+	 "Exit 2 on a missing or malformed input, naming the file and line.",
+	 cmd_scan, NULL, 0},
 	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

@@ -6,9 +6,9 @@
  * of a clearsigned InRelease file; and the installed-package list read from
  * dpkg's status file (name, architecture, version, source package and source
  * version, dpkg's want/error/status triple).
- * Does not own: fetching or decompressing indexes, verifying signatures
- * (pkgdb_clearsign_body() only cuts the text out; gpgv must have checked the
- * same bytes first), the meaning of Release/Packages fields beyond the
+ * Does not own: fetching indexes (reading them plain, gzip or xz is here),
+ * verifying signatures (pkgdb_clearsign_body() only cuts the text out; gpgv
+ * must have checked the same bytes first), the meaning of Release/Packages fields beyond the
  * generic syntax, or version order and validation (src/version/version.h,
  * which this module calls).
  *
@@ -231,5 +231,34 @@ const char *pkgdb_want_name(enum pkgdb_want w);
 
 /* Returns dpkg's word for an error flag ("ok", "reinstreq"). */
 const char *pkgdb_eflag_name(enum pkgdb_eflag e);
+
+/* ---- compressed files -------------------------------------------------- */
+
+/* Largest decompressed index accepted by default: 1 GiB (bookworm's main
+ * Packages is about 90 MiB). */
+#define PKGDB_DECOMPRESS_MAX ((size_t)1 << 30)
+
+/* What the first bytes of a file say it is. */
+enum pkgdb_compression { PKGDB_COMP_NONE, PKGDB_COMP_GZIP, PKGDB_COMP_XZ };
+
+/* Returns the compression of data[0..len) by its magic bytes (xz FD 37 7A
+ * 58 5A 00, gzip 1F 8B); anything else is PKGDB_COMP_NONE (plain). */
+enum pkgdb_compression pkgdb_compression_detect(const void *data, size_t len);
+
+/*
+ * Decompresses data[0..len) (plain, gzip with any number of members, or xz
+ * with concatenated streams) into *out, NUL-terminated, its length in
+ * *out_len (may be NULL); the caller frees *out (NULL on error). Fails with
+ * PL_EINVAL, "SOURCE: what", on truncated or corrupt data, on lz4, zstd or
+ * bzip2 data (recognised, not read) and on output larger than max bytes.
+ */
+int pkgdb_decompress(const void *data, size_t len, const char *source, size_t max, char **out,
+		     size_t *out_len, struct pl_err *err);
+
+/* Reads the file at path and decompresses it as pkgdb_decompress() does
+ * (the format from its content, never its name). PL_ENOTFOUND if missing,
+ * PL_EIO if unreadable, PL_EINVAL for bad data; messages name path. */
+int pkgdb_file_read_any(const char *path, size_t max, char **out, size_t *out_len,
+			struct pl_err *err);
 
 #endif /* PL_PKGDB_H */
