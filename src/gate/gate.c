@@ -137,7 +137,7 @@ int gate_verdict(const struct gate_policy *p, json_t *checks, json_t **reasons)
 					json_string_value(json_object_get(c, "detail")) ?: ""));
 	}
 	for (size_t k = 0; p->required[k]; k++) {
-		int found = 0;
+		int passed = 0, failed = 0;
 
 		json_array_foreach(checks, i, c) {
 			PL_AUTOFREE char *full = pl_strdupf(
@@ -145,13 +145,16 @@ int gate_verdict(const struct gate_policy *p, json_t *checks, json_t **reasons)
 				json_string_value(json_object_get(c, "name")) ?: "");
 			const char *st = json_string_value(json_object_get(c, "status"));
 
-			if (strcmp(full, p->required[k]) == 0 && st && strcmp(st, "pass") == 0)
-				found = 1;
+			if (strcmp(full, p->required[k]) != 0)
+				continue;
+			passed |= st && strcmp(st, "pass") == 0;
+			failed |= !st || (strcmp(st, "pass") != 0 && strcmp(st, "skip") != 0);
 		}
-		if (!found)
-			json_array_append_new(r, json_sprintf("%s: required by policy '%s' but not "
-							      "passed (missing or skipped)",
-							      p->required[k], p->name));
+		/* a failed check has its reason already; a missing or skipped one not */
+		if (!passed && !failed)
+			json_array_append_new(r, json_sprintf("%s: required by policy '%s' but %s",
+							      p->required[k], p->name,
+							      "missing or skipped"));
 	}
 	*reasons = r;
 	return json_array_size(r) == 0;
