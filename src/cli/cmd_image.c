@@ -188,6 +188,19 @@ static int cmd_image_list(struct cli *cli, const struct cli_command *cmd, int ar
 	return 0;
 }
 
+/* Options, then the one image the command names, from the registry. */
+static int image_named(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+		       struct image_args *a, struct store **st, struct image *im)
+{
+	if (image_getopt(cli, cmd, argc, argv, a) < 0)
+		return cli->err.code;
+	if (optind != argc - 1)
+		return cli_usage_error(cli, cmd, "expected an image name");
+	if (cli_store(cli, st, 0) < 0 || image_get(*st, argv[optind], im, &cli->err) < 0)
+		return cli->err.code;
+	return 0;
+}
+
 static int cmd_image_show(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	struct image_args a;
@@ -196,11 +209,7 @@ static int cmd_image_show(struct cli *cli, const struct cli_command *cmd, int ar
 	struct store *st;
 	int rc;
 
-	if (image_getopt(cli, cmd, argc, argv, &a) < 0)
-		return cli->err.code;
-	if (optind != argc - 1)
-		return cli_usage_error(cli, cmd, "expected an image name");
-	if (cli_store(cli, &st, 0) < 0 || image_get(st, argv[optind], &im, &cli->err) < 0)
+	if (image_named(cli, cmd, argc, argv, &a, &st, &im) < 0)
 		return cli->err.code;
 	rc = a.packages ? image_packages_json(st, im.id, &pkgs, &cli->err) : 0;
 	if (rc == 0 && a.fmt == CLI_FMT_JSON) {
@@ -234,11 +243,7 @@ static int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, int
 	struct store *st;
 	int rc;
 
-	if (image_getopt(cli, cmd, argc, argv, &a) < 0)
-		return cli->err.code;
-	if (optind != argc - 1)
-		return cli_usage_error(cli, cmd, "expected an image name");
-	if (cli_store(cli, &st, 0) < 0 || image_get(st, argv[optind], &im, &cli->err) < 0)
+	if (image_named(cli, cmd, argc, argv, &a, &st, &im) < 0)
 		return cli->err.code;
 	rc = image_opts_init(cli, st, &a, &o);
 	if (rc == 0)
