@@ -81,6 +81,7 @@ int cmd_scan(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
 extern const struct cli_command cli_image_commands[];
 extern const struct cli_command cli_lab_commands[];
 extern const struct cli_command cli_candidate_commands[];
+extern const struct cli_command cli_inventory_commands[];
 int cmd_bisect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 
 /* Checks a command table (and its sub-tables): names unique and set,

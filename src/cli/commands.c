@@ -54,6 +54,8 @@ const struct cli_command cli_commands[] = {
 	 "and undetermined CVEs of installed packages under \"unfixed\".\n"
 	 "Exit 2 on a missing or malformed input, naming the file and line.",
 	 cmd_scan, NULL, 0},
+	{"inventory", "production hosts and the packages they run", "inventory SUBCOMMAND ...",
+	 NULL, cli_inventory_commands, 0},
 	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

@@ -105,6 +105,39 @@ const char *const store_migrations[] = {
 	"  evidence TEXT"
 	");"
 	"CREATE INDEX checks_run ON checks(run_id);",
+
+	/* 4: the inventory of production hosts and their packages */
+	"CREATE TABLE hosts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  ip TEXT,"
+	"  os TEXT,"
+	"  os_version TEXT,"
+	"  location TEXT,"
+	"  owner TEXT,"
+	"  role TEXT,"
+	"  environment TEXT CHECK (environment IN ('production', 'staging', 'test',"
+	"    'development')),"
+	"  tags TEXT NOT NULL DEFAULT '[]',"
+	"  controls TEXT NOT NULL DEFAULT '{}',"
+	"  libvirt_uri TEXT,"
+	"  libvirt_domain TEXT,"
+	"  image TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE host_packages ("
+	"  host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  arch TEXT NOT NULL,"
+	"  version TEXT,"
+	"  source TEXT,"
+	"  source_version TEXT,"
+	"  status TEXT NOT NULL,"
+	"  PRIMARY KEY (host_id, name, arch)"
+	");"
+	"CREATE INDEX hosts_role ON hosts(role);"
+	"CREATE INDEX host_packages_name ON host_packages(name);",
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
