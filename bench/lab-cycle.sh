@@ -13,7 +13,17 @@ export LIBGUESTFS_BACKEND=direct
 [ "$("$P" lab accel | cut -d' ' -f1)" = kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 T=$(mktemp -d /var/tmp/pl-bench-cycle.XXXXXX)
 chmod 0711 "$T"
-trap 'virsh -q -c $URI destroy plbench-cycle >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle-src >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
+# virt-clone defines a storage pool for every directory it writes to
+drop_tmp_pools() {
+  local p
+  for p in $(virsh -q -c qemu:///system pool-list --all --name); do
+    if virsh -q -c qemu:///system pool-dumpxml "$p" 2>/dev/null | grep -q "<path>$T"; then
+      virsh -q -c qemu:///system pool-destroy "$p" >/dev/null 2>&1 || true
+      virsh -q -c qemu:///system pool-undefine "$p" >/dev/null 2>&1 || true
+    fi
+  done
+}
+trap 'drop_tmp_pools; virsh -q -c $URI destroy plbench-cycle >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle-src >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc -l; }
 
