@@ -13,11 +13,13 @@ command -v virt-clone >/dev/null || apt-get install -y -qq --no-install-recommen
 T=$(mktemp -d /var/tmp/pl-bench-clone.XXXXXX)
 chmod 0711 "$T"
 POOL=plbench-$$
-# virt-clone defines a storage pool for every directory it writes to
+# virt-clone defines a storage pool for every directory it reads or writes:
+# drop the pools that were not there before the benchmark
+pools_before=$(virsh -q -c qemu:///system pool-list --all --name)
 drop_tmp_pools() {
   local p
   for p in $(virsh -q -c qemu:///system pool-list --all --name); do
-    if virsh -q -c qemu:///system pool-dumpxml "$p" 2>/dev/null | grep -q "<path>$T"; then
+    if ! grep -qx "$p" <<<"$pools_before"; then
       virsh -q -c qemu:///system pool-destroy "$p" >/dev/null 2>&1 || true
       virsh -q -c qemu:///system pool-undefine "$p" >/dev/null 2>&1 || true
     fi
