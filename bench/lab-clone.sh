@@ -13,20 +13,10 @@ command -v virt-clone >/dev/null || apt-get install -y -qq --no-install-recommen
 T=$(mktemp -d /var/tmp/pl-bench-clone.XXXXXX)
 chmod 0711 "$T"
 POOL=plbench-$$
-# virt-clone defines a storage pool for every directory it reads or writes:
-# drop the pools that were not there before the benchmark
-pools_before=$(virsh -q -c qemu:///system pool-list --all --name)
-drop_tmp_pools() {
-  local p
-  for p in $(virsh -q -c qemu:///system pool-list --all --name); do
-    if ! grep -qx "$p" <<<"$pools_before"; then
-      virsh -q -c qemu:///system pool-destroy "$p" >/dev/null 2>&1 || true
-      virsh -q -c qemu:///system pool-undefine "$p" >/dev/null 2>&1 || true
-    fi
-  done
-}
+. bench/lib.sh
+bench_pools_mark
 cleanup() {
-  drop_tmp_pools
+  bench_pools_drop
   for d in $(virsh -q -c $URI list --all --name | grep "^plbench-" || true); do virsh -q -c $URI undefine "$d" >/dev/null 2>&1 || true; done
   virsh -q -c $URI pool-destroy $POOL >/dev/null 2>&1 || true
   virsh -q -c $URI pool-undefine $POOL >/dev/null 2>&1 || true

@@ -13,19 +13,9 @@ export LIBGUESTFS_BACKEND=direct
 [ "$("$P" lab accel | cut -d' ' -f1)" = kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 T=$(mktemp -d /var/tmp/pl-bench-cycle.XXXXXX)
 chmod 0711 "$T"
-# virt-clone defines a storage pool for every directory it reads or writes:
-# drop the pools that were not there before the benchmark
-pools_before=$(virsh -q -c qemu:///system pool-list --all --name)
-drop_tmp_pools() {
-  local p
-  for p in $(virsh -q -c qemu:///system pool-list --all --name); do
-    if ! grep -qx "$p" <<<"$pools_before"; then
-      virsh -q -c qemu:///system pool-destroy "$p" >/dev/null 2>&1 || true
-      virsh -q -c qemu:///system pool-undefine "$p" >/dev/null 2>&1 || true
-    fi
-  done
-}
-trap 'drop_tmp_pools; virsh -q -c $URI destroy plbench-cycle >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle-src >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
+. bench/lib.sh
+bench_pools_mark
+trap 'bench_pools_drop; virsh -q -c $URI destroy plbench-cycle >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle-src >/dev/null 2>&1 || true; virsh -q -c $URI undefine plbench-cycle >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc -l; }
 
