@@ -66,6 +66,12 @@ int cli_parse_format(struct cli *cli, const char *value, unsigned allowed, int *
 int cli_usage_error(struct cli *cli, const struct cli_command *cmd, const char *fmt, ...)
 	PL_PRINTF(3, 4);
 
+/* Prints a lab run's stages ({stage, seconds, ok}) and checks ({status,
+ * stage, name, detail}), one a line after indent: lab boot, lab run and
+ * candidate show say them the same way. */
+void cli_print_stages(json_t *stages, const char *indent);
+void cli_print_checks(json_t *checks, const char *indent);
+
 /* Prints a JSON document to stdout (consumes j). */
 int cli_print_json(json_t *j);
 

@@ -160,8 +160,8 @@ static int cand_runs_json(struct store *st, long id, json_t **out, struct pl_err
 
 static void cand_print(json_t *j)
 {
-	json_t *v, *run, *c, *s;
-	size_t i, k;
+	json_t *v, *run;
+	size_t i;
 
 	printf("candidate: %s\nstate:     %s\npatches:\n", json_string_value(json_object_get(j, "name")),
 	       json_string_value(json_object_get(j, "state")));
@@ -177,15 +177,8 @@ static void cand_print(json_t *j)
 		       json_string_value(json_object_get(run, "subset")) ?: "",
 		       json_string_value(json_object_get(run, "verdict")) ?: "no verdict",
 		       json_string_value(json_object_get(run, "started_at")));
-		json_array_foreach(json_object_get(run, "stages"), k, s)
-			printf("    stage %-8s %7.1f s%s\n", json_string_value(json_object_get(s, "stage")),
-			       json_number_value(json_object_get(s, "seconds")),
-			       json_is_true(json_object_get(s, "ok")) ? "" : " FAILED");
-		json_array_foreach(json_object_get(run, "checks"), k, c)
-			printf("    %-5s %-8s %-14s %s\n", json_string_value(json_object_get(c, "status")),
-			       json_string_value(json_object_get(c, "stage")),
-			       json_string_value(json_object_get(c, "name")),
-			       json_string_value(json_object_get(c, "detail")));
+		cli_print_stages(json_object_get(run, "stages"), "    ");
+		cli_print_checks(json_object_get(run, "checks"), "    ");
 		if (json_object_get(run, "evidence_dir"))
 			printf("    evidence: %s (console: %s)\n",
 			       json_string_value(json_object_get(run, "evidence_dir")),

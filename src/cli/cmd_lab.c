@@ -32,8 +32,7 @@ static void lab_catch_signals(void)
 
 static void lab_print_boot(json_t *r)
 {
-	json_t *stages = json_object_get(r, "stages"), *s;
-	size_t i;
+	json_t *stages = json_object_get(r, "stages");
 
 	printf("run:       %s\n", json_string_value(json_object_get(r, "run")));
 	printf("image:     %s, %s boot, %s\n", json_string_value(json_object_get(r, "image")),
@@ -45,10 +44,7 @@ static void lab_print_boot(json_t *r)
 	if (json_object_get(r, "marker"))
 		printf("marker:    %s\n", json_string_value(json_object_get(r, "marker")));
 	printf("console:   %s\n", json_string_value(json_object_get(r, "console_log")));
-	json_array_foreach(stages, i, s)
-		printf("  %-8s %6.1f s %s\n", json_string_value(json_object_get(s, "stage")),
-		       json_real_value(json_object_get(s, "seconds")),
-		       json_is_true(json_object_get(s, "ok")) ? "" : "FAILED");
+	cli_print_stages(stages, "  ");
 	printf("--- console (last lines) ---\n%s", json_string_value(json_object_get(r, "console_excerpt")));
 	if (json_is_true(json_object_get(r, "kept")))
 		printf("--- kept: domain %s runs on; 'patchlab lab gc --all' removes it and its "
@@ -315,7 +311,7 @@ static int cand_env_load(struct cli *cli, struct cand_args *a, const char *name,
 
 static void lab_print_run(json_t *r)
 {
-	json_t *c, *s;
+	json_t *c;
 	size_t i;
 
 	printf("candidate %s on %s (%s boot, %s): %s\n",
@@ -324,15 +320,8 @@ static void lab_print_run(json_t *r)
 	       json_string_value(json_object_get(r, "boot")),
 	       json_string_value(json_object_get(r, "accelerator")) ?: "?",
 	       json_string_value(json_object_get(r, "verdict")));
-	json_array_foreach(json_object_get(r, "stages"), i, s)
-		printf("  stage %-8s %7.1f s%s\n", json_string_value(json_object_get(s, "stage")),
-		       json_number_value(json_object_get(s, "seconds")),
-		       json_is_true(json_object_get(s, "ok")) ? "" : " FAILED");
-	json_array_foreach(json_object_get(r, "checks"), i, c)
-		printf("  %-5s %-8s %-14s %s\n", json_string_value(json_object_get(c, "status")),
-		       json_string_value(json_object_get(c, "stage")),
-		       json_string_value(json_object_get(c, "name")),
-		       json_string_value(json_object_get(c, "detail")));
+	cli_print_stages(json_object_get(r, "stages"), "  ");
+	cli_print_checks(json_object_get(r, "checks"), "  ");
 	json_array_foreach(json_object_get(r, "reasons"), i, c)
 		printf("  reason: %s\n", json_string_value(c));
 	printf("evidence: %s\n", json_string_value(json_object_get(r, "evidence_dir")));

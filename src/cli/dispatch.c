@@ -124,6 +124,31 @@ int cli_usage_error(struct cli *cli, const struct cli_command *cmd, const char *
 			msg, prefix, cmd->name);
 }
 
+void cli_print_stages(json_t *stages, const char *indent)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(stages, i, s)
+		printf("%sstage %-8s %7.1f s%s\n", indent,
+		       json_string_value(json_object_get(s, "stage")),
+		       json_number_value(json_object_get(s, "seconds")),
+		       json_is_true(json_object_get(s, "ok")) ? "" : " FAILED");
+}
+
+void cli_print_checks(json_t *checks, const char *indent)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(checks, i, c)
+		printf("%s%-5s %-8s %-14s %s\n", indent,
+		       json_string_value(json_object_get(c, "status")),
+		       json_string_value(json_object_get(c, "stage")),
+		       json_string_value(json_object_get(c, "name")),
+		       json_string_value(json_object_get(c, "detail")));
+}
+
 int cli_print_json(json_t *j)
 {
 	int rc = pl_json_print(stdout, j);
