@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "audit/audit.h"
 #include "pkgdb/pkgdb.h"
 #include "version/version.h"
 
@@ -207,6 +208,20 @@ int patch_store_add(struct store *st, const char *deb, const char *origin, struc
 	return 0;
 }
 
+/* The audit entry of a new candidate, in the transaction that creates it. */
+static int candidate_audit_create(struct store *st, const char *name, const struct patch *p,
+				  size_t n, struct pl_err *err)
+{
+	PL_AUTOJSON json_t *d = json_pack("{s:s, s:[]}", "state", "new", "patches");
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(json_object_get(d, "patches"),
+				      json_pack("{s:s, s:s, s:s, s:s}", "package", p[i].package,
+						"version", p[i].version, "arch", p[i].arch, "sha256",
+						p[i].sha256));
+	return audit_append(st, NULL, "create", "candidate", name, d, err);
+}
+
 static int candidate_insert(struct store *st, const char *name, struct patch *p, size_t n,
 			    struct pl_err *err)
 {
@@ -241,7 +256,7 @@ static int candidate_insert(struct store *st, const char *name, struct patch *p,
 		if (store_step_done(st, l, err) < 0)
 			return err->code;
 	}
-	return 0;
+	return candidate_audit_create(st, name, p, n, err);
 }
 
 int candidate_create(struct store *st, const char *name, char *const *debs, size_t ndebs,
@@ -405,16 +420,13 @@ int candidate_list(struct store *st, json_t **out, struct pl_err *err)
 	return 0;
 }
 
-int candidate_set_state(struct store *st, struct candidate *c, const char *to,
-			struct pl_err *err)
+/* The state change and its audit entry; the caller holds the transaction. */
+static int candidate_update_state(struct store *st, struct candidate *c, const char *to,
+				  const char *now, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
-	char now[21];
+	PL_AUTOJSON json_t *d = json_pack("{s:s, s:s}", "from", c->state, "to", to);
 
-	if (!candidate_transition_ok(c->state, to))
-		return pl_error(err, PL_ESTATE, "candidate '%s' is %s: it cannot become %s", c->name,
-				c->state, to);
-	pl_time_iso(pl_clock_now(NULL), now);
 	/* the WHERE on the old state makes a concurrent change lose, not both */
 	if (store_prepare(st,
 			  "UPDATE candidates SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
@@ -428,6 +440,27 @@ int candidate_set_state(struct store *st, struct candidate *c, const char *to,
 		return err->code;
 	if (sqlite3_changes(st->db) != 1)
 		return pl_error(err, PL_ESTATE, "candidate '%s' changed state meanwhile", c->name);
+	return audit_append(st, NULL, "set-state", "candidate", c->name, d, err);
+}
+
+int candidate_set_state(struct store *st, struct candidate *c, const char *to,
+			struct pl_err *err)
+{
+	int own = sqlite3_get_autocommit(st->db); /* else the caller's transaction */
+	char now[21];
+
+	if (!candidate_transition_ok(c->state, to))
+		return pl_error(err, PL_ESTATE, "candidate '%s' is %s: it cannot become %s", c->name,
+				c->state, to);
+	pl_time_iso(pl_clock_now(NULL), now);
+	if (own && store_begin(st, err) < 0)
+		return err->code;
+	if (candidate_update_state(st, c, to, now, err) < 0 ||
+	    (own && store_commit(st, err) < 0)) {
+		if (own)
+			store_rollback(st);
+		return err->code;
+	}
 	free(c->state);
 	c->state = pl_strdup(to);
 	free(c->updated_at);

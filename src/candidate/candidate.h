@@ -40,9 +40,9 @@ void candidate_clear(struct candidate *c);
 int patch_store_add(struct store *st, const char *deb, const char *origin, struct patch *out,
 		    struct pl_err *err);
 
-/* Creates candidate name from .deb files, all in one transaction: nothing
- * is registered when any file is bad. Two patches of the same package and
- * architecture are refused. */
+/* Creates candidate name from .deb files, all in one transaction with its
+ * audit entry: nothing is registered when any file is bad. Two patches of
+ * the same package and architecture are refused. */
 int candidate_create(struct store *st, const char *name, char *const *debs, size_t ndebs,
 		     struct candidate *out, struct pl_err *err);
 
@@ -57,7 +57,8 @@ int candidate_list(struct store *st, json_t **out, struct pl_err *err);
 json_t *candidate_to_json(const struct candidate *c);
 
 /* Moves c to state to if the state machine allows it from c's current
- * state (PL_ESTATE otherwise), updating c. */
+ * state (PL_ESTATE otherwise), updating c; the change and its audit entry
+ * commit together (in the caller's transaction when one is open). */
 int candidate_set_state(struct store *st, struct candidate *c, const char *to,
 			struct pl_err *err);
 

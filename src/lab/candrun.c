@@ -8,6 +8,7 @@
 
 #include <poll.h>
 
+#include "audit/audit.h"
 #include "gate/gate.h"
 #include "guest/guest.h"
 #include "guest_agent_script.h" /* generated from src/guest/agent.sh */
@@ -182,13 +183,22 @@ static int cand_boot_and_inspect(struct cand_ctx *x, enum lab_boot mode, const c
 	return rc;
 }
 
-/* The checks rows and the verdict, in one transaction. */
-static int cand_store(struct cand_ctx *x, const char *verdict, struct pl_err *err)
+/* The checks rows, the verdict and its audit entry, in one transaction. */
+static int cand_store(struct cand_ctx *x, const char *cand, const char *const *subset,
+		      const char *verdict, struct pl_err *err)
 {
 	struct store *st = x->b.run.st;
 	PL_AUTOSTMT sqlite3_stmt *ins = NULL, *upd = NULL;
+	PL_AUTOJSON json_t *detail = json_pack("{s:s, s:s, s:s, s:n}", "candidate", cand, "verdict",
+					       verdict, "policy", x->pol->name, "subset");
 	json_t *c;
 	size_t i;
+
+	for (i = 0; subset && subset[i]; i++) {
+		if (i == 0)
+			json_object_set_new(detail, "subset", json_array());
+		json_array_append_new(json_object_get(detail, "subset"), json_string(subset[i]));
+	}
 
 	if (store_begin(st, err) < 0)
 		return err->code;
@@ -217,7 +227,9 @@ static int cand_store(struct cand_ctx *x, const char *verdict, struct pl_err *er
 	}
 	sqlite3_bind_text(upd, 1, verdict, -1, SQLITE_STATIC);
 	sqlite3_bind_text(upd, 2, x->b.run.id, -1, SQLITE_STATIC);
-	if (store_step_done(st, upd, err) < 0 || store_commit(st, err) < 0)
+	if (store_step_done(st, upd, err) < 0 ||
+	    audit_append(st, NULL, "verdict", "lab-run", x->b.run.id, detail, err) < 0 ||
+	    store_commit(st, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -339,7 +351,7 @@ int lab_run_candidate(struct store *st, struct candidate *c, const struct image 
 		json_object_set_new(res, "console_excerpt", json_string(tail));
 		pl_file_write_atomic(path, text, strlen(text), 0644, NULL);
 	}
-	if (cand_store(&x, verdict, &eerr) < 0 && rc == 0)
+	if (cand_store(&x, c->name, subset, verdict, &eerr) < 0 && rc == 0)
 		rc = pl_error(err, eerr.code, "%s", eerr.msg);
 	if (!subset && candidate_set_state(st, c, rc == 0 && pass ? "passed" : "failed", &eerr) < 0 &&
 	    rc == 0)
