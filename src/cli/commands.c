@@ -56,6 +56,21 @@ const struct cli_command cli_commands[] = {
 	 cmd_scan, NULL, 0},
 	{"inventory", "production hosts and the packages they run", "inventory SUBCOMMAND ...",
 	 NULL, cli_inventory_commands, 0},
+	{"calendar", "the month's Patch Tuesday and maintenance windows, or the next window",
+	 "calendar [--month YYYY-MM] [--policy FILE] [--format text|json]\n"
+	 "calendar --next [--after TIME] [--policy FILE] [--format text|json]\n"
+	 "\n"
+	 "Lists the month's Patch Tuesday (the second Tuesday) and every occurrence\n"
+	 "of the rollout policy's maintenance windows whose local date lies in the\n"
+	 "month (default: this month), each with its local start and end (with\n"
+	 "their UTC offsets) and in UTC. --next shows the window open now or the\n"
+	 "next to open after TIME (default: now; PATCHLAB_NOW pins it). The policy\n"
+	 "is policies/rollout-default.json (built in) unless --policy. A start in\n"
+	 "a DST gap moves forward by the gap, one in a fold is the first instant\n"
+	 "(RFC 5545); durations are real elapsed time.",
+	 cmd_calendar, NULL, 0},
+	{"audit", "the tamper-evident audit log: list, verify", "audit SUBCOMMAND ...", NULL,
+	 cli_audit_commands, 0},
 	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };
