@@ -1,9 +1,11 @@
 /*
  * feed.c - the Debian Security Tracker's JSON (tracker/data/json):
- * {"SRC": {"CVE-ID": {"releases": {"REL": {"status", "fixed_version",
- * "urgency", ...}}, ...}}}. Only the chosen release is kept; its entries
- * are checked strictly (fail closed: an unknown status is an error, not a
- * CVE silently dropped), everything else only for its shape.
+ * {"SRC": {"CVE-ID": {"description", "scope", "debianbug", "releases":
+ * {"REL": {"status", "fixed_version", "urgency", "nodsa", ...}}}}}. The
+ * chosen release (or every release) is checked strictly (fail closed: an
+ * unknown status is an error, not a CVE silently dropped) and handed to a
+ * sink: the one-shot feed below keeps it in memory, the feed store writes
+ * it to the database. Other releases are checked for their shape only.
  */
 #include "detect/detect-private.h"
 
@@ -63,9 +65,14 @@ static int cve_cmp(const void *pa, const void *pb)
 }
 
 static int bad(const char *file, const char *src, const char *cve, const char *what,
-               struct pl_err *err, const char *fmt, const char *arg)
+               struct pl_err *err, const char *fmt, ...) PL_PRINTF(6, 7);
+
+/* Records "FILE: $.SRC.CVE.WHAT: message". */
+static int bad(const char *file, const char *src, const char *cve, const char *what,
+               struct pl_err *err, const char *fmt, ...)
 {
 	PL_AUTOBUF struct pl_buf b = PL_BUF_INIT;
+	va_list ap;
 
 	pl_buf_addf(&b, "%s: $", file);
 	if (src)
@@ -75,53 +82,208 @@ static int bad(const char *file, const char *src, const char *cve, const char *w
 	if (what)
 		pl_buf_addf(&b, ".%s", what);
 	pl_buf_adds(&b, ": ");
-	pl_buf_addf(&b, fmt, arg);
+	va_start(ap, fmt);
+	pl_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
 	return pl_error(err, PL_EINVAL, "%s", pl_buf_str(&b));
 }
 
-/* Reads releases.REL of one CVE; *keep is 0 when the CVE has no entry. */
-static int feed_release(struct detect_feed *f, const char *file, const char *src, const char *cve,
-                        json_t *rel, struct pl_err *err)
+/* A string field of a release entry, bounded; absent stays NULL. */
+static int rel_str(const char *file, const char *src, const char *cve, const char *rel_name,
+                   json_t *rel, const char *key, size_t max, const char **out, struct pl_err *err)
 {
-	PL_AUTOFREE char *where = pl_strdupf("releases.%s", f->release);
+	json_t *v = json_object_get(rel, key);
+	PL_AUTOFREE char *where = NULL;
+
+	if (!v || json_is_null(v))
+		return 0;
+	where = pl_strdupf("releases.%s.%s", rel_name, key);
+	if (!json_is_string(v))
+		return bad(file, src, cve, where, err, "expected a string, got %s",
+		           detect_json_type(v));
+	if (json_string_length(v) > max)
+		return bad(file, src, cve, where, err, "longer than %zu bytes", max);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return bad(file, src, cve, where, err, "contains a NUL character");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* Reads releases.REL of one CVE into e and hands it to the sink. */
+static int tracker_release(const char *file, struct detect_tracker_entry *e, json_t *rel,
+                           const struct detect_sink *sink, struct pl_err *err)
+{
+	const char *src = e->source, *cve = e->cve;
+	PL_AUTOFREE char *where = pl_strdupf("releases.%s", e->release);
 	PL_AUTOFREE char *w_status = pl_strdupf("%s.status", where);
 	PL_AUTOFREE char *w_fixed = pl_strdupf("%s.fixed_version", where);
 	PL_AUTOFREE char *w_urg = pl_strdupf("%s.urgency", where);
 	json_t *st = json_object_get(rel, "status"), *fv = json_object_get(rel, "fixed_version");
-	json_t *ur = json_object_get(rel, "urgency");
-	struct detect_cve c = {0};
-	const char *status, *msg = NULL;
+	json_t *ur = json_object_get(rel, "urgency"), *repos;
+	const char *msg = NULL, *why;
 	struct version_deb d;
 
 	if (!json_is_object(rel))
-		return bad(file, src, cve, where, err, "expected an object%s", "");
+		return bad(file, src, cve, where, err, "expected an object");
+	if ((why = detect_id_problem(e->release, strlen(e->release))))
+		return bad(file, src, cve, where, err, "the release name %s", why);
 	if (!json_is_string(st))
-		return bad(file, src, cve, w_status, err, "expected a string%s", "");
-	status = json_string_value(st);
-	if (strcmp(status, "resolved") == 0)
-		c.resolved = 1;
-	else if (strcmp(status, "open") != 0 && strcmp(status, "undetermined") != 0)
+		return bad(file, src, cve, w_status, err, "expected a string");
+	e->status = json_string_value(st);
+	if (strcmp(e->status, "resolved") != 0 && strcmp(e->status, "open") != 0 &&
+	    strcmp(e->status, "undetermined") != 0)
 		return bad(file, src, cve, w_status, err,
-		           "unknown status '%s' (expected resolved, open or undetermined)", status);
-	c.urgency = DETECT_URG_MEDIUM; /* absent: as "not yet assigned" */
+		           "unknown status '%s' (expected resolved, open or undetermined)",
+		           e->status);
+	e->urgency = NULL;
 	if (ur && !json_is_string(ur))
-		return bad(file, src, cve, w_urg, err, "expected a string%s", "");
-	if (ur && (c.urgency = detect_urgency_parse(json_string_value(ur))) < 0)
+		return bad(file, src, cve, w_urg, err, "expected a string");
+	if (ur && detect_urgency_parse(json_string_value(ur)) < 0)
 		return bad(file, src, cve, w_urg, err, "unknown urgency '%s'",
 		           json_string_value(ur));
-	if (c.resolved) {
+	if (ur)
+		e->urgency = json_string_value(ur);
+	e->fixed_version = NULL;
+	if (strcmp(e->status, "resolved") == 0) {
 		const char *v;
 
 		if (!json_is_string(fv))
-			return bad(file, src, cve, w_fixed, err, "a resolved CVE needs a string%s",
-			           "");
+			return bad(file, src, cve, w_fixed, err, "a resolved CVE needs a string");
 		v = json_string_value(fv);
+		if (json_string_length(fv) > DETECT_MAX_VERSION)
+			return bad(file, src, cve, w_fixed, err, "longer than %d bytes",
+			           DETECT_MAX_VERSION);
 		if (strcmp(v, "0") != 0 && version_deb_parse(v, strlen(v), &d, &msg) < 0)
 			return bad(file, src, cve, w_fixed, err, "invalid version '%s'", v);
-		c.fixed = pl_strdup(v);
+		e->fixed_version = v;
+	} else if (fv && !json_is_string(fv)) {
+		return bad(file, src, cve, w_fixed, err, "expected a string");
 	}
-	c.source = pl_strdup(src);
-	c.id = pl_strdup(cve);
+	e->nodsa = e->nodsa_reason = NULL;
+	if (rel_str(file, src, cve, e->release, rel, "nodsa", DETECT_MAX_TEXT, &e->nodsa, err) <
+	        0 ||
+	    rel_str(file, src, cve, e->release, rel, "nodsa_reason", DETECT_MAX_TEXT,
+	            &e->nodsa_reason, err) < 0)
+		return PL_EINVAL;
+	repos = json_object_get(rel, "repositories");
+	if (repos && !json_is_object(repos)) {
+		PL_AUTOFREE char *w = pl_strdupf("%s.repositories", where);
+
+		return bad(file, src, cve, w, err, "expected an object");
+	}
+	if (sink->tracker && sink->tracker(sink->ctx, e, err) < 0)
+		return pl_error_prefix(err, "%s: $.%s.%s.%s", file, src, cve, where);
+	return 0;
+}
+
+/* The per-CVE fields every release of it shares. */
+static int tracker_cve_fields(const char *file, json_t *entry, struct detect_tracker_entry *e,
+                              struct pl_err *err)
+{
+	json_t *bug = json_object_get(entry, "debianbug");
+	json_t *desc = json_object_get(entry, "description");
+	json_t *scope = json_object_get(entry, "scope");
+
+	e->description = e->scope = NULL;
+	e->debianbug = 0;
+	if (desc && !json_is_null(desc)) {
+		if (!json_is_string(desc))
+			return bad(file, e->source, e->cve, "description", err,
+			           "expected a string, got %s", detect_json_type(desc));
+		if (json_string_length(desc) > DETECT_MAX_TEXT)
+			return bad(file, e->source, e->cve, "description", err,
+			           "longer than %d bytes", DETECT_MAX_TEXT);
+		if (strlen(json_string_value(desc)) != json_string_length(desc))
+			return bad(file, e->source, e->cve, "description", err,
+			           "contains a NUL character");
+		e->description = json_string_value(desc);
+	}
+	if (scope && !json_is_null(scope)) {
+		if (!json_is_string(scope) || json_string_length(scope) > DETECT_MAX_ID)
+			return bad(file, e->source, e->cve, "scope", err,
+			           "expected a short string");
+		e->scope = json_string_value(scope);
+	}
+	if (bug && !json_is_null(bug)) {
+		if (!json_is_integer(bug) || json_integer_value(bug) < 0 ||
+		    json_integer_value(bug) > 100000000)
+			return bad(file, e->source, e->cve, "debianbug", err,
+			           "expected a bug number");
+		e->debianbug = (long)json_integer_value(bug);
+	}
+	return 0;
+}
+
+static int tracker_cve(const char *file, const char *release, struct detect_tracker_entry *e,
+                       json_t *entry, const struct detect_sink *sink, struct pl_err *err)
+{
+	json_t *rels, *rel;
+	const char *why, *name;
+
+	if ((why = detect_id_problem(e->cve, strlen(e->cve))))
+		return bad(file, e->source, NULL, NULL, err, "a CVE key %s", why);
+	if (!json_is_object(entry))
+		return bad(file, e->source, e->cve, NULL, err, "expected an object");
+	rels = json_object_get(entry, "releases");
+	if (!json_is_object(rels))
+		return bad(file, e->source, e->cve, "releases", err, "expected an object");
+	if (tracker_cve_fields(file, entry, e, err) < 0)
+		return PL_EINVAL;
+	if (release) {
+		rel = json_object_get(rels, release);
+		e->release = release;
+		return rel ? tracker_release(file, e, rel, sink, err) : 0;
+	}
+	json_object_foreach(rels, name, rel)
+	{
+		e->release = name;
+		if (tracker_release(file, e, rel, sink, err) < 0)
+			return PL_EINVAL;
+	}
+	return 0;
+}
+
+int detect_tracker_parse(json_t *doc, const char *file, const char *release,
+                         const struct detect_sink *sink, struct pl_err *err)
+{
+	struct detect_tracker_entry e = {0};
+	const char *src, *cve, *why;
+	json_t *cves, *entry;
+
+	if (!file)
+		file = "<input>";
+	if (!json_is_object(doc))
+		return bad(file, NULL, NULL, NULL, err, "expected an object of source packages");
+	json_object_foreach(doc, src, cves)
+	{
+		if ((why = detect_id_problem(src, strlen(src))))
+			return bad(file, NULL, NULL, NULL, err, "a source package key %s", why);
+		if (!json_is_object(cves))
+			return bad(file, src, NULL, NULL, err, "expected an object of CVEs");
+		e.source = src;
+		json_object_foreach(cves, cve, entry)
+		{
+			e.cve = cve;
+			if (tracker_cve(file, release, &e, entry, sink, err) < 0)
+				return PL_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The one-shot feed's sink: keeps what the scan matches on. */
+static int feed_keep(void *ctx, const struct detect_tracker_entry *e, struct pl_err *err)
+{
+	struct detect_feed *f = ctx;
+	struct detect_cve c = {0};
+
+	(void)err;
+	c.resolved = strcmp(e->status, "resolved") == 0;
+	/* absent: as "not yet assigned" */
+	c.urgency = e->urgency ? detect_urgency_parse(e->urgency) : DETECT_URG_MEDIUM;
+	c.fixed = e->fixed_version ? pl_strdup(e->fixed_version) : NULL;
+	c.source = pl_strdup(e->source);
+	c.id = pl_strdup(e->cve);
 	if (f->n == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 256;
 		f->c = pl_realloc(f->c, f->cap * sizeof(f->c[0]));
@@ -132,38 +294,9 @@ static int feed_release(struct detect_feed *f, const char *file, const char *src
 
 int detect_feed_add_json(struct detect_feed *f, json_t *doc, const char *source, struct pl_err *err)
 {
-	const char *src, *cve;
-	json_t *cves, *entry;
-	int rc = 0;
+	struct detect_sink sink = {.tracker = feed_keep, .ctx = f};
+	int rc = detect_tracker_parse(doc, source, f->release, &sink, err);
 
-	if (!source)
-		source = "<input>";
-	if (!json_is_object(doc))
-		return bad(source, NULL, NULL, NULL, err, "expected an object of source packages%s",
-		           "");
-	json_object_foreach(doc, src, cves)
-	{
-		if (!json_is_object(cves)) {
-			rc = bad(source, src, NULL, NULL, err, "expected an object of CVEs%s", "");
-			break;
-		}
-		json_object_foreach(cves, cve, entry)
-		{
-			json_t *rels = json_object_get(entry, "releases"), *rel;
-
-			if (!json_is_object(entry))
-				rc = bad(source, src, cve, NULL, err, "expected an object%s", "");
-			else if (!json_is_object(rels))
-				rc = bad(source, src, cve, "releases", err, "expected an object%s",
-				         "");
-			else if ((rel = json_object_get(rels, f->release)))
-				rc = feed_release(f, source, src, cve, rel, err);
-			if (rc < 0)
-				break;
-		}
-		if (rc < 0)
-			break;
-	}
 	if (f->n > 1)
 		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
 	return rc;
