@@ -63,6 +63,34 @@ int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, st
 	return 0;
 }
 
+int guest_open_disks(const struct guest_disk *disks, size_t n, const struct guest_opts *o,
+                     guestfs_h **out, struct pl_err *err)
+{
+	PL_AUTOGUESTFS guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
+	int ro = o && o->readonly;
+
+	if (!g)
+		return pl_error(err, PL_EENV, "cannot create a libguestfs handle");
+	guestfs_set_error_handler(g, NULL, NULL);
+	if (guestfs_parse_environment(g) < 0 || guest_configure(g, o, err) < 0)
+		return err->code ? err->code : guest_error(g, err, "libguestfs environment");
+	for (size_t i = 0; i < n; i++) {
+		int rc = disks[i].format
+		             ? guestfs_add_drive_opts(
+		                   g, disks[i].path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, disks[i].format,
+		                   GUESTFS_ADD_DRIVE_OPTS_READONLY, ro, -1)
+		             : guestfs_add_drive_opts(g, disks[i].path,
+		                                      GUESTFS_ADD_DRIVE_OPTS_READONLY, ro, -1);
+
+		if (rc < 0)
+			return guest_error(g, err, disks[i].path);
+	}
+	if (guestfs_launch(g) < 0)
+		return guest_error(g, err, "launching the libguestfs appliance");
+	*out = PL_STEAL(g);
+	return 0;
+}
+
 static void guest_free_strings(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -199,6 +227,27 @@ int guest_inspect(guestfs_h *g, const char *root, json_t **out, struct pl_err *e
 	json_object_set_new(j, "major_version", json_integer(major));
 	json_object_set_new(j, "root", json_string(root));
 	*out = j;
+	return 0;
+}
+
+int guest_applications(guestfs_h *g, const char *root, json_t **out, struct pl_err *err)
+{
+	struct guestfs_application2_list *l = guestfs_inspect_list_applications2(g, root);
+	json_t *arr;
+
+	if (!l)
+		return guest_error(g, err, "listing the guest's applications");
+	arr = json_array();
+	for (uint32_t i = 0; i < l->len; i++) {
+		const struct guestfs_application2 *a = &l->val[i];
+
+		json_array_append_new(arr,
+		                      json_pack("{s:s, s:i, s:s, s:s, s:s}", "name", a->app2_name,
+		                                "epoch", a->app2_epoch, "version", a->app2_version,
+		                                "release", a->app2_release, "arch", a->app2_arch));
+	}
+	guestfs_free_application2_list(l);
+	*out = arr;
 	return 0;
 }
 

@@ -32,6 +32,17 @@ struct guest_opts {
  * the caller's (PL_AUTOGUESTFS). Launch failures are PL_EENV. */
 int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, struct pl_err *err);
 
+/* One disk of a machine with several: its path and format (NULL: let
+ * libguestfs probe, never for untrusted images). */
+struct guest_disk {
+	const char *path, *format;
+};
+
+/* Like guest_open for the n disks of one machine, added in order (the
+ * first is /dev/sda); each has its own format, o->format is not used. */
+int guest_open_disks(const struct guest_disk *disks, size_t n, const struct guest_opts *o,
+                     guestfs_h **out, struct pl_err *err);
+
 /* Records libguestfs's last error as PL_EENV: "what: message". */
 int guest_error(guestfs_h *g, struct pl_err *err, const char *what);
 
@@ -48,6 +59,13 @@ int guest_mount_known(guestfs_h *g, const char *uuid, int ro, char **root, struc
 /* Inspection facts of the mounted root as JSON: type, distro, version
  * (major.minor), product name, hostname, arch, package format. */
 int guest_inspect(guestfs_h *g, const char *root, json_t **out, struct pl_err *err);
+
+/* The applications libguestfs's inspection finds under the mounted root
+ * (the rpm database, Windows' registry, ...) as a JSON array of {name,
+ * epoch, version, release, arch}. For dpkg guests read /var/lib/dpkg/status
+ * with src/pkgdb instead: libguestfs splits Debian versions at the wrong
+ * '-' and drops source versions. */
+int guest_applications(guestfs_h *g, const char *root, json_t **out, struct pl_err *err);
 
 /* Writes data to path inside the guest and sets its mode. */
 int guest_write(guestfs_h *g, const char *path, const char *data, size_t len, int mode,
