@@ -88,6 +88,7 @@ extern const struct cli_command cli_image_commands[];
 extern const struct cli_command cli_lab_commands[];
 extern const struct cli_command cli_candidate_commands[];
 extern const struct cli_command cli_inventory_commands[];
+extern const struct cli_command cli_repo_commands[];
 extern const struct cli_command cli_feed_commands[];
 extern const struct cli_command cli_audit_commands[];
 int cmd_calendar(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);

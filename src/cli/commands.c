@@ -56,6 +56,8 @@ const struct cli_command cli_commands[] = {
 	 cmd_scan, NULL, 0},
 	{"inventory", "production hosts and the packages they run", "inventory SUBCOMMAND ...",
 	 NULL, cli_inventory_commands, 0},
+	{"repo", "vendor repositories: signed, verified index sync and .deb downloads",
+	 "repo SUBCOMMAND ...", NULL, cli_repo_commands, 0},
 	{"feed", "vulnerability feeds: tracker, OSV, EPSS, KEV in the database",
 	 "feed SUBCOMMAND ...", NULL, cli_feed_commands, 0},
 	{"calendar", "the month's Patch Tuesday and maintenance windows, or the next window",

@@ -506,6 +506,78 @@ void net_fetch_result_release(struct net_fetch_result *res)
 	res->etag = res->last_modified = NULL;
 }
 
+/* The part of u, or NULL when absent (freed with curl_free). */
+static char *url_part(CURLU *u, CURLUPart part)
+{
+	char *v = NULL;
+
+	return curl_url_get(u, part, &v, 0) == CURLUE_OK ? v : NULL;
+}
+
+static int url_check_parts(CURLU *u, const char *url, struct pl_err *err)
+{
+	char *scheme = url_part(u, CURLUPART_SCHEME), *host = url_part(u, CURLUPART_HOST);
+	char *user = url_part(u, CURLUPART_USER), *query = url_part(u, CURLUPART_QUERY);
+	char *frag = url_part(u, CURLUPART_FRAGMENT);
+	int rc = 0;
+
+	if (!scheme || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
+	                strcmp(scheme, "file") != 0))
+		rc = pl_error(err, PL_EINVAL, "URL '%s': only http, https and file are fetched",
+		              url);
+	else if (strcmp(scheme, "file") != 0 && (!host || !*host))
+		rc = pl_error(err, PL_EINVAL, "URL '%s': no host", url);
+	else if (user)
+		rc = pl_error(err, PL_EINVAL, "URL '%s': credentials are not kept in URLs", url);
+	else if (query || frag)
+		rc = pl_error(err, PL_EINVAL, "URL '%s': a query or fragment is not allowed", url);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_free(query);
+	curl_free(frag);
+	return rc;
+}
+
+int net_url_check(const char *url, char **out, struct pl_err *err)
+{
+	const char *sep;
+	CURLU *u;
+	CURLUcode uc;
+	size_t n, min;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!url || !*url)
+		return pl_error(err, PL_EINVAL, "empty URL");
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return pl_error(err, PL_EINVAL, "URL '%s': blanks or control characters",
+			                url);
+	/* libcurl reads "http:///x" as host x: an empty host is a mistake here */
+	sep = strstr(url, "://");
+	if (sep && sep[3] == '/' && strncmp(url, "file:", 5) != 0)
+		return pl_error(err, PL_EINVAL, "URL '%s': no host", url);
+	pthread_once(&net_once, net_global_init);
+	u = curl_url();
+	if (!u)
+		return pl_error(err, PL_ENOMEM, "libcurl: cannot parse URLs");
+	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	rc = uc != CURLUE_OK ? pl_error(err, PL_EINVAL, "URL '%s': %s", url, curl_url_strerror(uc))
+	                     : url_check_parts(u, url, err);
+	curl_url_cleanup(u);
+	if (rc < 0 || !out)
+		return rc;
+	/* drop trailing slashes, keeping at least one byte after "://" */
+	min = sep ? (size_t)(sep - url) + 4 : 1;
+	n = strlen(url);
+	while (n > min && url[n - 1] == '/')
+		n--;
+	*out = pl_strndup(url, n);
+	return 0;
+}
+
 char *net_url_join(const char *base, const char *rel)
 {
 	size_t n = strlen(base);

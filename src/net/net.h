@@ -81,6 +81,12 @@ int net_fetch_mem(const char *url, const struct net_fetch_opts *opts, char **out
 /* Frees the strings of a result (safe on a zeroed or released one). */
 void net_fetch_result_release(struct net_fetch_result *res);
 
+/* Checks that url is an absolute http://, https:// or file:// URL with a
+ * host (http, https), without credentials, query or fragment: PL_EINVAL
+ * "URL 'x': why" otherwise. *out (may be NULL) gets a copy without trailing
+ * '/', the caller's to free. */
+int net_url_check(const char *url, char **out, struct pl_err *err);
+
 /* Joins a base URL and a relative path with exactly one '/' between them. */
 char *net_url_join(const char *base, const char *rel);
 

@@ -353,6 +353,21 @@ static void test_bad_urls(void **state)
 	                           &(struct net_fetch_opts){.retries = -1}, NULL, &err),
 	                 PL_EIO);
 	assert_false(pl_path_exists(dest));
+	{
+		PL_AUTOFREE char *n1 = NULL, *n2 = NULL, *n3 = NULL;
+
+		assert_int_equal(net_url_check("http://h/debian//", &n1, &err), 0);
+		assert_string_equal(n1, "http://h/debian");
+		assert_int_equal(net_url_check("file:///", &n2, &err), 0);
+		assert_string_equal(n2, "file:///");
+		assert_int_equal(net_url_check("https://h:8443/x/", &n3, &err), 0);
+		assert_string_equal(n3, "https://h:8443/x");
+		assert_int_equal(net_url_check("http:///x", NULL, &err), PL_EINVAL);
+		assert_int_equal(net_url_check("http://h/x#frag", NULL, &err), PL_EINVAL);
+		assert_int_equal(net_url_check("http://u:p@h/x", NULL, &err), PL_EINVAL);
+		assert_int_equal(net_url_check("gopher://h/x", NULL, &err), PL_EINVAL);
+		assert_int_equal(net_url_check("h/x", NULL, &err), PL_EINVAL);
+	}
 	assert_string_equal(j1, "http://h/debian/dists/x");
 	assert_string_equal(j2, "http://h/debian/dists/x");
 	assert_no_tmp();
