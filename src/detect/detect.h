@@ -244,7 +244,8 @@ int detect_json_parse(const char *buf, size_t len, const char *file, json_t **ou
 /*
  * Reads a feed of kind from path into sink: a file (plain, gzip or xz), or
  * for osv also a directory (its *.json files, recursively, in name order,
- * hidden entries skipped) or a zip archive (by content: "PK\3\4"). When
+ * hidden entries skipped) or a zip archive (by content: "PK\3\4"; its .json
+ * entries, those under a hidden directory or __MACOSX/ skipped). When
  * sha256 is not NULL it receives the hash of the file's bytes ("" for a
  * directory). label (NULL: path) names a single file in messages, e.g.
  * the URL it was downloaded from. progress may be NULL.

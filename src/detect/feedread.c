@@ -54,13 +54,23 @@ struct osv_walk {
 	size_t files, skipped;
 };
 
+/* 1 when a component of name starts with '.' or is __MACOSX (resource
+ * forks): skipped like the hidden entries of a directory. */
+static int hidden_entry(const char *name)
+{
+	for (const char *p = name; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (*p == '.' || strncmp(p, "__MACOSX/", 9) == 0)
+			return 1;
+	return 0;
+}
+
 /* One zip entry: .json entries are advisories, anything else is counted. */
 static int zip_entry(void *ctx, const char *name, const char *data, size_t len, struct pl_err *err)
 {
 	struct osv_walk *w = ctx;
 	PL_AUTOFREE char *where = NULL;
 
-	if (!has_json_suffix(name)) {
+	if (!has_json_suffix(name) || hidden_entry(name)) {
 		w->skipped++;
 		return 0;
 	}

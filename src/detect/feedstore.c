@@ -706,10 +706,11 @@ static int fs_import(struct store *st, const struct fs_feed *f, const struct fs_
 	if (rc == 0)
 		rc = fs_record(st, f, x, now, counts_text, info_text, err);
 	fs_import_finish(&im);
-	t0 = pl_progress_begin(o->progress, "commit", "%s", f->name);
-	if (rc == 0)
+	if (rc == 0) {
+		t0 = pl_progress_begin(o->progress, "commit", "%s", f->name);
 		rc = store_commit(st, err);
-	pl_progress_end(o->progress, "commit", rc, t0);
+		pl_progress_end(o->progress, "commit", rc, t0);
+	}
 	if (rc < 0) {
 		store_rollback(st);
 		json_decref(counts);
