@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 
 #include "repo/repo.h"
 
@@ -10,31 +11,62 @@
 struct repo_progress {
 	struct cli *cli;
 	char label[256];
-	int open; /* a line is being redrawn */
+	int open; /* a line is drawn without its newline yet */
 };
 
+static void repo_progress_draw(struct repo_progress *p, const char *fmt, ...) PL_PRINTF(2, 3);
+
+static void repo_progress_draw(struct repo_progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("\r\033[K    ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	p->open = 1;
+}
+
+/* Ends the open line, if any. */
+static void repo_progress_close(struct repo_progress *p)
+{
+	if (p->open)
+		fputc('\n', stderr);
+	p->open = 0;
+}
+
+/* One line per file: "fetch" (net) draws and redraws it with "fetching",
+ * "verify" (repo) finishes it. */
 static void repo_progress_stage(void *ctx, const char *stage, const char *detail)
 {
 	struct repo_progress *p = ctx;
 
-	if (strcmp(stage, "fetch") == 0)
+	if (strcmp(stage, "fetch") == 0) {
+		repo_progress_close(p);
 		snprintf(p->label, sizeof(p->label), "%s", detail);
-	else if (strcmp(stage, "fetching") != 0)
-		return;
-	fprintf(stderr, "\r\033[K    %s", detail);
-	fflush(stderr);
-	p->open = 1;
+		repo_progress_draw(p, "%s", detail);
+	} else if (strcmp(stage, "fetching") == 0) {
+		repo_progress_draw(p, "%s", detail);
+	} else if (strcmp(stage, "verify") == 0) {
+		repo_progress_draw(p, "%s: verifying", detail);
+	}
 }
 
 static void repo_progress_done(void *ctx, const char *stage, int rc, double secs)
 {
 	struct repo_progress *p = ctx;
 
-	if (strcmp(stage, "fetch") != 0)
-		return;
-	fprintf(stderr, "\r\033[K    %s: %s in %.1f s\n", p->label, rc == 0 ? "done" : "FAILED",
-	        secs);
-	p->open = 0;
+	if (strcmp(stage, "fetch") == 0) {
+		repo_progress_draw(p, "%s: %s in %.1f s", p->label, rc == 0 ? "done" : "FAILED",
+		                   secs);
+		if (rc != 0)
+			repo_progress_close(p);
+	} else if (strcmp(stage, "verify") == 0) {
+		repo_progress_draw(p, "%s: %s in %.1f s", p->label,
+		                   rc == 0 ? "verified" : "REFUSED", secs);
+		repo_progress_close(p);
+	}
 }
 
 /* The sink: the redrawn line on a terminal; otherwise nothing (the summary
@@ -437,6 +469,7 @@ static int cmd_repo_sync(struct cli *cli, const struct cli_command *cmd, int arg
 			sync_print(rep);
 		json_array_append_new(all, rep);
 	}
+	repo_progress_close(&rp);
 	for (size_t i = 0; names && names[i]; i++)
 		free(names[i]);
 	free(names);
@@ -502,6 +535,7 @@ static int cmd_repo_download(struct cli *cli, const struct cli_command *cmd, int
 	    repo_deb_locate(st, repo, argv[optind], argv[optind + 1], arch, &d, &cli->err) < 0)
 		return cli->err.code;
 	rc = repo_deb_fetch(&d, dest, &no, &path, &cli->err);
+	repo_progress_close(&rp);
 	if (rc == 0)
 		printf("%s %s %s sha256 %s (from %s)\n", path, d.version, d.arch, d.sha256, d.repo);
 	repo_deb_clear(&d);

@@ -538,7 +538,11 @@ static int sync_index(struct sync *c, const char *suite, const char *sdir, size_
 
 		pl_error(err, PL_EINVAL, "%s, the size the verified Release lists", msg);
 	} else {
+		const struct pl_progress *p = c->o ? c->o->progress : NULL;
+		double t = pl_progress_begin(p, "verify", "%s %s %s", c->r->name, suite, f->name);
+
 		rc = index_check(rel, f, dest, url, &res, err);
+		pl_progress_end(p, "verify", rc, t);
 	}
 	if (rc == 0) {
 		x = new_index(c, suite, comp, arch, rel, f);
@@ -627,8 +631,13 @@ static int sync_suite(struct sync *c, const char *suite, size_t si, struct pl_er
 	if (pl_mkdir_p(sdir, 0750, err) < 0)
 		return err->code;
 	rc = fetch_release(c, suite, sdir, &g, err);
-	if (rc == 0)
+	if (rc == 0) {
+		const struct pl_progress *p = c->o ? c->o->progress : NULL;
+		double t = pl_progress_begin(p, "verify", "%s %s %s", c->r->name, suite, g.file);
+
 		rc = verify_release(c, suite, &g, &rel, &signers, err);
+		pl_progress_end(p, "verify", rc, t);
+	}
 	if (rc < 0) {
 		got_release_free(&g);
 		return rc;
