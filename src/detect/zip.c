@@ -281,7 +281,7 @@ static int zip_inflate(const struct zip *z, const struct zip_entry *en, const un
 
 static int zip_entry_read(const struct zip *z, const struct zip_entry *en, struct pl_buf *out)
 {
-	const unsigned char *data;
+	const unsigned char *data = NULL;
 
 	if (en->flags & 0x0001)
 		return zip_bad(z, en->name, "encrypted entries are not read");
@@ -313,7 +313,7 @@ int detect_zip_each(const void *data, size_t len, const char *file, uint64_t max
 {
 	struct zip z = {data, len, file ? file : "<input>", err};
 	PL_AUTOBUF struct pl_buf buf = PL_BUF_INIT;
-	struct zip_dir d;
+	struct zip_dir d = {0};
 	struct zip_entry en;
 	uint64_t pos, end, total = 0, i;
 
