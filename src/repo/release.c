@@ -73,7 +73,8 @@ int repo_date_parse(const char *s, int64_t *out)
 	if (isalpha((unsigned char)p[0]) && isalpha((unsigned char)p[1]) &&
 	    isalpha((unsigned char)p[2]) && p[3] == ',' && p[4] == ' ')
 		p += 5;
-	if (date_digits(&p, isdigit((unsigned char)p[1]) ? 2 : 1, &day) < 0 || *p++ != ' ')
+	if (!isdigit((unsigned char)p[0]) ||
+	    date_digits(&p, isdigit((unsigned char)p[1]) ? 2 : 1, &day) < 0 || *p++ != ' ')
 		return -1;
 	if (strlen(p) < 4 || (mon = date_month(p)) < 0 || p[3] != ' ')
 		return -1;

@@ -610,8 +610,12 @@ static int verify_release(struct sync *c, const char *suite, const struct got_re
 		return err->code;
 	}
 	if (release_text(g, &text, &len, err) < 0 ||
-	    repo_release_parse(text, len, g->url, rel, err) < 0 ||
-	    repo_release_check(rel, suite, c->now, old ? old->date : 0, g->url, err) < 0) {
+	    repo_release_parse(text, len, g->url, rel, err) < 0) {
+		free(PL_STEAL(*signers));
+		return err->code;
+	}
+	if (repo_release_check(rel, suite, c->now, old ? old->date : 0, g->url, err) < 0) {
+		repo_release_free(rel);
 		free(PL_STEAL(*signers));
 		return err->code;
 	}

@@ -298,6 +298,28 @@ PATCHLAB_APT_ROOT=$T/apt expect add-apt 0 -- "$PATCHLAB" repo add fromapt --from
 PATCHLAB_APT_ROOT=$T/apt expect add-apt-nosuite 2 -- "$PATCHLAB" repo add x --from-apt-sources \
   --suite sid
 stderr_has add-apt-nosuite "no enabled 'deb' source for suite 'sid'"
+# bad apt sources: the file and line, exit 2, nothing written
+mkdir -p "$T/apt-bad/etc/apt/sources.list.d"
+printf 'deb %s\n' "$URL" >"$T/apt-bad/etc/apt/sources.list"
+PATCHLAB_APT_ROOT=$T/apt-bad expect apt-bad-line 2 -- "$PATCHLAB" repo add y --from-apt-sources
+stderr_has apt-bad-line "$T/apt-bad/etc/apt/sources.list:1: expected a URI and a suite"
+printf 'Types: deb\nURIs: %s\nSuites: caf\xe9\n' "$URL" >"$T/apt-bad/etc/apt/sources.list.d/x.sources"
+printf 'deb %s %s main\n' "$URL" $S >"$T/apt-bad/etc/apt/sources.list"
+PATCHLAB_APT_ROOT=$T/apt-bad expect apt-bad-utf8 2 -- "$PATCHLAB" repo add y --from-apt-sources
+stderr_has apt-bad-utf8 "x.sources:3: invalid UTF-8"
+printf 'Types: deb\nURIs: ftp://%s\nSuites: %s\nComponents: main\n' "${URL#http://}" $S \
+  >"$T/apt-bad/etc/apt/sources.list.d/x.sources"
+rm "$T/apt-bad/etc/apt/sources.list"
+PATCHLAB_APT_ROOT=$T/apt-bad expect apt-bad-uri 2 -- "$PATCHLAB" repo add y --from-apt-sources
+stderr_has apt-bad-uri "x.sources:1: URL 'ftp://"
+printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n xx\n' \
+  "$URL" $S >"$T/apt-bad/etc/apt/sources.list.d/x.sources"
+PATCHLAB_APT_ROOT=$T/apt-bad expect apt-inline-key 2 -- "$PATCHLAB" repo add y --from-apt-sources
+stderr_has apt-inline-key "x.sources:1: Signed-By is not one keyring path"
+PATCHLAB_APT_ROOT=$T/apt-bad expect apt-inline-key-override 0 -- "$PATCHLAB" repo add y \
+  --from-apt-sources --keyring "$T/archive.gpg" --arch amd64
+expect remove-y 0 -- "$PATCHLAB" repo remove y
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM repos WHERE name = 'y'")" = 0 ] && ok || not_ok "y left"
 [ "$("$PATCHLAB" repo show fromapt --format json | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["origin"], j["keyring"], j["components"][0])')" = "apt-sources $T/archive.gpg main" ] &&
   ok || not_ok "apt source not taken"
 expect sync-all 0 -- "$PATCHLAB" repo sync

@@ -418,8 +418,59 @@ static void test_rows(void **state)
 	assert_int_equal(repo_show(st, "test", &j, &err), 0);
 	assert_int_equal(json_array_size(json_object_get(j, "indexes")), 0);
 	json_decref(j);
+	/* the synced indexes other modules read: by suite, codename or the
+	 * Release's Suite, and by architecture (with binary-all) */
+	assert_int_equal(
+	    store_exec(st,
+	               "INSERT INTO repo_releases(repo_id, suite, file, path, sha256, size,"
+	               " signers, release_suite, codename, release_date, synced_at) VALUES"
+	               " (1, 'bookworm', 'InRelease', 'repos/test/by-hash/aa', 'aa', 1, 'F',"
+	               "  'oldstable-security', 'bookworm-security', '2026-01-01T00:00:00Z',"
+	               "  '2026-01-01T00:00:00Z');"
+	               "INSERT INTO repo_indexes(repo_id, suite, component, arch, name, path,"
+	               " sha256, size, release_date, synced_at) VALUES"
+	               " (1, 'bookworm', 'main', 'amd64', 'x', 'repos/test/by-hash/bb', 'bb', 1,"
+	               "  '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),"
+	               " (1, 'bookworm', 'main', 'all', 'x', 'repos/test/by-hash/cc', 'cc', 1,"
+	               "  '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),"
+	               " (1, 'bookworm', 'main', 'arm64', 'x', 'repos/test/by-hash/dd', 'dd', 1,"
+	               "  '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+	               &err),
+	    0);
+	{
+		struct repo_index_list l;
+		PL_AUTOFREE char *want = pl_strdupf("%s/repos/test/by-hash/bb", dir);
+
+		assert_int_equal(repo_indexes_find(st, "oldstable-security", "amd64", &l, &err), 0);
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.v[0].arch, "all");
+		assert_string_equal(l.v[1].path, want);
+		assert_string_equal(l.v[1].codename, "bookworm-security");
+		assert_string_equal(l.v[1].repo, "test");
+		repo_index_list_free(&l);
+		assert_int_equal(repo_indexes_find(st, "bookworm-security", NULL, &l, &err), 0);
+		assert_int_equal(l.n, 3);
+		repo_index_list_free(&l);
+		assert_int_equal(repo_indexes_find(st, NULL, "arm64", &l, &err), 0);
+		assert_int_equal(l.n, 2);
+		repo_index_list_free(&l);
+		assert_int_equal(repo_indexes_find(st, "trixie", "amd64", &l, &err), 0);
+		assert_int_equal(l.n, 0);
+		repo_index_list_free(&l);
+	}
+	assert_int_equal(repo_show(st, "test", &j, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "indexes")), 3);
+	json_decref(j);
 	assert_int_equal(repo_remove(st, "test", &err), 0);
 	assert_int_equal(repo_remove(st, "test", &err), PL_ENOTFOUND);
+	{
+		struct repo_index_list l;
+
+		/* the rows went with the repository */
+		assert_int_equal(repo_indexes_find(st, NULL, NULL, &l, &err), 0);
+		assert_int_equal(l.n, 0);
+		repo_index_list_free(&l);
+	}
 	repo_clear(&r);
 	store_close(st);
 	{
