@@ -1,5 +1,5 @@
 /* inv_parse.c - host lists from CSV or JSON, validation, rpm -qa output. */
-#include "inventory.h"
+#include "inventory-private.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -8,15 +8,27 @@
 #include "version/version.h"
 
 /* Column and JSON field names, in the order of struct inv_host's strings. */
-static const char *const inv_fields[] = {"name",  "ip",          "os",   "os_version",
-					 "location", "owner",   "role", "environment",
-					 "tags", "controls",   "libvirt_uri", "libvirt_domain",
-					 "image", NULL};
-enum { F_NAME, F_IP, F_OS, F_OS_VERSION, F_LOCATION, F_OWNER, F_ROLE, F_ENV, F_TAGS,
-       F_CONTROLS, F_URI, F_DOMAIN, F_IMAGE, F_COUNT };
+static const char *const inv_fields[] = {
+    "name",        "ip",   "os",       "os_version",  "location",       "owner", "role",
+    "environment", "tags", "controls", "libvirt_uri", "libvirt_domain", "image", NULL};
+enum {
+	F_NAME,
+	F_IP,
+	F_OS,
+	F_OS_VERSION,
+	F_LOCATION,
+	F_OWNER,
+	F_ROLE,
+	F_ENV,
+	F_TAGS,
+	F_CONTROLS,
+	F_URI,
+	F_DOMAIN,
+	F_IMAGE,
+	F_COUNT
+};
 
 static const char *const inv_envs[] = {"production", "staging", "test", "development", NULL};
-static const char *const inv_exposures[] = {"internet", "internal", "isolated", NULL};
 
 void inv_host_clear(struct inv_host *h)
 {
@@ -44,18 +56,21 @@ void inv_hostlist_free(struct inv_hostlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void pkg_clear(struct inv_pkg *p)
+{
+	free(p->name);
+	free(p->arch);
+	free(p->version);
+	free(p->source);
+	free(p->source_version);
+	free(p->status);
+	memset(p, 0, sizeof(*p));
+}
+
 void inv_pkglist_free(struct inv_pkglist *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		struct inv_pkg *p = &l->pkgs[i];
-
-		free(p->name);
-		free(p->arch);
-		free(p->version);
-		free(p->source);
-		free(p->source_version);
-		free(p->status);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		pkg_clear(&l->pkgs[i]);
 	free(l->pkgs);
 	memset(l, 0, sizeof(*l));
 }
@@ -74,9 +89,10 @@ static struct inv_host *hostlist_push(struct inv_hostlist *l)
 
 static char **host_str(struct inv_host *h, int f)
 {
-	char **p[] = {&h->name,     &h->ip,   &h->os,          &h->os_version, &h->location,
-		      &h->owner,    &h->role, &h->environment, NULL,           NULL,
-		      &h->libvirt_uri, &h->libvirt_domain, &h->image};
+	char **p[] = {&h->name,     &h->ip,    &h->os,          &h->os_version,
+	              &h->location, &h->owner, &h->role,        &h->environment,
+	              NULL,         NULL,      &h->libvirt_uri, &h->libvirt_domain,
+	              &h->image};
 
 	return p[f];
 }
@@ -90,7 +106,7 @@ int inv_name_ok(const char *s)
 }
 
 static int one_of(const char *v, const char *const *choices, const char *what, char *msg,
-		  size_t size)
+                  size_t size)
 {
 	struct pl_buf b = PL_BUF_INIT;
 
@@ -104,7 +120,7 @@ static int one_of(const char *v, const char *const *choices, const char *what, c
 	return -1;
 }
 
-static int tag_ok(const char *s)
+int inv_tag_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -116,9 +132,10 @@ int inv_field_check(const char *field, const char *v, char *msg, size_t size)
 	unsigned char addr[16];
 
 	if (strcmp(field, "name") == 0 && !inv_name_ok(v)) {
-		snprintf(msg, size,
-			 "'%s' is not a host name (1-64 of A-Z a-z 0-9 . _ -, first a letter or digit)",
-			 v);
+		snprintf(
+		    msg, size,
+		    "'%s' is not a host name (1-64 of A-Z a-z 0-9 . _ -, first a letter or digit)",
+		    v);
 		return -1;
 	}
 	if (strcmp(field, "ip") == 0 && *v && inet_pton(AF_INET, v, addr) != 1 &&
@@ -128,7 +145,7 @@ int inv_field_check(const char *field, const char *v, char *msg, size_t size)
 	}
 	if (strcmp(field, "environment") == 0)
 		return one_of(v, inv_envs, "", msg, size);
-	if (strcmp(field, "tags") == 0 && !tag_ok(v)) {
+	if (strcmp(field, "tags") == 0 && !inv_tag_ok(v)) {
 		snprintf(msg, size, "'%s' is not a tag (1-64 of a-z 0-9 . _ -)", v);
 		return -1;
 	}
@@ -139,64 +156,14 @@ int inv_field_check(const char *field, const char *v, char *msg, size_t size)
 	return 0;
 }
 
-/* Checks one control: exposure's value, and keys as tags are written. */
-static int control_check(const char *key, json_t *v, char *msg, size_t size)
-{
-	if (!tag_ok(key)) {
-		snprintf(msg, size, "'%s' is not a control name (a-z 0-9 . _ -)", key);
-		return -1;
-	}
-	if (!json_is_string(v) && !json_is_boolean(v) && !json_is_integer(v)) {
-		snprintf(msg, size, "control '%s' must be a string, boolean or integer", key);
-		return -1;
-	}
-	if (strcmp(key, "exposure") == 0) {
-		if (!json_is_string(v)) {
-			snprintf(msg, size, "exposure must be a string");
-			return -1;
-		}
-		return one_of(json_string_value(v), inv_exposures, "", msg, size);
-	}
-	return 0;
-}
-
-int inv_control_add(json_t *controls, const char *kv, char *msg, size_t size)
-{
-	const char *eq = strchr(kv, '=');
-	PL_AUTOFREE char *key = NULL;
-	json_t *v;
-
-	if (!eq || eq == kv) {
-		snprintf(msg, size, "'%s' is not KEY=VALUE", kv);
-		return -1;
-	}
-	key = pl_strndup(kv, (size_t)(eq - kv));
-	if (strcmp(eq + 1, "true") == 0)
-		v = json_true();
-	else if (strcmp(eq + 1, "false") == 0)
-		v = json_false();
-	else
-		v = json_string(eq + 1);
-	if (!v) {
-		snprintf(msg, size, "'%s' is not UTF-8", kv);
-		return -1;
-	}
-	if (control_check(key, v, msg, size) < 0) {
-		json_decref(v);
-		return -1;
-	}
-	json_object_set_new(controls, key, v);
-	return 0;
-}
-
 int inv_host_check(const struct inv_host *h, const char *where, struct pl_err *err)
 {
 	if (!h->name)
 		return pl_error(err, PL_EINVAL, "%s: no host name", where);
 	if (!h->libvirt_uri != !h->libvirt_domain)
 		return pl_error(err, PL_EINVAL,
-				"%s: host '%s': libvirt_uri and libvirt_domain go together", where,
-				h->name);
+		                "%s: host '%s': libvirt_uri and libvirt_domain go together", where,
+		                h->name);
 	return 0;
 }
 
@@ -205,8 +172,8 @@ int inv_host_check(const struct inv_host *h, const char *where, struct pl_err *e
 /* A CSV reader (RFC 4180): fields of one record at a time. */
 struct csv {
 	const char *p, *end, *source;
-	size_t line;       /* current line */
-	size_t rec_line;   /* line where the record began */
+	size_t line;     /* current line */
+	size_t rec_line; /* line where the record began */
 	char **fields;
 	size_t n, cap;
 };
@@ -239,8 +206,8 @@ static int csv_next(struct csv *c, struct pl_err *err)
 				if (c->p >= c->end) {
 					pl_buf_release(&f);
 					return pl_error(err, PL_EINVAL,
-							"%s:%zu: a quoted field is not closed",
-							c->source, c->rec_line);
+					                "%s:%zu: a quoted field is not closed",
+					                c->source, c->rec_line);
 				}
 				if (*c->p == '"') {
 					if (c->p + 1 < c->end && c->p[1] == '"') {
@@ -260,15 +227,16 @@ static int csv_next(struct csv *c, struct pl_err *err)
 		       !(*c->p == '\r' && (c->p + 1 == c->end || c->p[1] == '\n'))) {
 			if (quoted || *c->p == '"') {
 				pl_buf_release(&f);
-				return pl_error(err, PL_EINVAL,
-						"%s:%zu: a quote inside a field (quote the whole field"
-						" and double the quote)",
-						c->source, c->line);
+				return pl_error(
+				    err, PL_EINVAL,
+				    "%s:%zu: a quote inside a field (quote the whole field"
+				    " and double the quote)",
+				    c->source, c->line);
 			}
 			if (*c->p == '\0') {
 				pl_buf_release(&f);
 				return pl_error(err, PL_EINVAL, "%s:%zu: a NUL byte", c->source,
-						c->line);
+				                c->line);
 			}
 			pl_buf_addc(&f, *c->p++);
 		}
@@ -310,14 +278,16 @@ static int csv_host(struct csv *c, const int *cols, struct inv_host *h, struct p
 			PL_AUTOFREE char *copy = pl_strdup(v);
 			char *save = NULL;
 
-			for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
-				int bad = cols[i] == F_TAGS
-						  ? inv_field_check("tags", t, msg, sizeof(msg))
-						  : inv_control_add(h->controls, t, msg, sizeof(msg));
+			for (char *t = strtok_r(copy, ";", &save); t;
+			     t = strtok_r(NULL, ";", &save)) {
+				int bad =
+				    cols[i] == F_TAGS
+				        ? inv_field_check("tags", t, msg, sizeof(msg))
+				        : inv_control_add(h->controls, t, 0, msg, sizeof(msg));
 
 				if (bad < 0)
 					return pl_error(err, PL_EINVAL, "%s:%zu: field '%s': %s",
-							c->source, c->rec_line, name, msg);
+					                c->source, c->rec_line, name, msg);
 				if (cols[i] == F_TAGS)
 					json_array_append_new(h->tags, json_string(t));
 			}
@@ -325,12 +295,12 @@ static int csv_host(struct csv *c, const int *cols, struct inv_host *h, struct p
 		}
 		if (inv_field_check(name, v, msg, sizeof(msg)) < 0)
 			return pl_error(err, PL_EINVAL, "%s:%zu: field '%s': %s", c->source,
-					c->rec_line, name, msg);
+			                c->rec_line, name, msg);
 		*host_str(h, cols[i]) = pl_strdup(v);
 	}
 	if (!h->name)
 		return pl_error(err, PL_EINVAL, "%s:%zu: field 'name': is required", c->source,
-				c->rec_line);
+		                c->rec_line);
 	return 0;
 }
 
@@ -346,20 +316,20 @@ static int csv_header(struct csv *c, int *cols, struct pl_err *err)
 				f = k;
 		if (f < 0)
 			return pl_error(err, PL_EINVAL, "%s:%zu: unknown column '%s'", c->source,
-					c->rec_line, c->fields[i]);
+			                c->rec_line, c->fields[i]);
 		if (seen[f]++)
 			return pl_error(err, PL_EINVAL, "%s:%zu: column '%s' appears twice",
-					c->source, c->rec_line, c->fields[i]);
+			                c->source, c->rec_line, c->fields[i]);
 		cols[i] = f;
 	}
 	if (!seen[F_NAME])
 		return pl_error(err, PL_EINVAL, "%s:%zu: the header has no 'name' column",
-				c->source, c->rec_line);
+		                c->source, c->rec_line);
 	return 0;
 }
 
 int inv_csv_parse(const char *buf, size_t len, const char *source, struct inv_hostlist *out,
-		  struct pl_err *err)
+                  struct pl_err *err)
 {
 	struct csv c = {.p = buf, .end = buf + len, .source = source, .line = 1};
 	int cols[F_COUNT] = {0};
@@ -374,8 +344,9 @@ int inv_csv_parse(const char *buf, size_t len, const char *source, struct inv_ho
 	if (rc == 0)
 		rc = pl_error(err, PL_EINVAL, "%s: empty file, expected a header line", source);
 	if (rc == 1 && c.n > F_COUNT)
-		rc = pl_error(err, PL_EINVAL, "%s:%zu: the header has %zu columns, at most %d known",
-			      source, c.rec_line, c.n, F_COUNT);
+		rc =
+		    pl_error(err, PL_EINVAL, "%s:%zu: the header has %zu columns, at most %d known",
+		             source, c.rec_line, c.n, F_COUNT);
 	if (rc == 1) {
 		ncols = c.n;
 		rc = csv_header(&c, cols, err);
@@ -385,7 +356,7 @@ int inv_csv_parse(const char *buf, size_t len, const char *source, struct inv_ho
 			continue;
 		if (c.n != ncols) {
 			rc = pl_error(err, PL_EINVAL, "%s:%zu: %zu fields, the header has %zu",
-				      source, c.rec_line, c.n, ncols);
+			              source, c.rec_line, c.n, ncols);
 			break;
 		}
 		rc = csv_host(&c, cols, hostlist_push(out), err);
@@ -408,10 +379,9 @@ int inv_csv_parse(const char *buf, size_t len, const char *source, struct inv_ho
 
 static int json_host(const struct pl_jdoc *d, json_t *obj, const char *path, struct inv_host *h)
 {
-	static const char *const allowed[] = {"name",  "ip",          "os",   "os_version",
-					      "location", "owner", "role", "environment",
-					      "tags", "controls", "libvirt_uri", "libvirt_domain",
-					      "image", NULL};
+	static const char *const allowed[] = {
+	    "name",        "ip",   "os",       "os_version",  "location",       "owner", "role",
+	    "environment", "tags", "controls", "libvirt_uri", "libvirt_domain", "image", NULL};
 	char msg[512];
 	json_t *v;
 	const char *key;
@@ -442,9 +412,11 @@ static int json_host(const struct pl_jdoc *d, json_t *obj, const char *path, str
 			return pl_json_error(d, path, "tags", "expected an array of strings");
 		json_t *t;
 
-		json_array_foreach(v, i, t) {
+		json_array_foreach(v, i, t)
+		{
 			if (!json_is_string(t))
-				return pl_json_error(d, path, "tags", "[%zu]: expected a string", i);
+				return pl_json_error(d, path, "tags", "[%zu]: expected a string",
+				                     i);
 			if (inv_field_check("tags", json_string_value(t), msg, sizeof(msg)) < 0)
 				return pl_json_error(d, path, "tags", "[%zu]: %s", i, msg);
 			json_array_append(h->tags, t);
@@ -456,10 +428,13 @@ static int json_host(const struct pl_jdoc *d, json_t *obj, const char *path, str
 
 		if (!json_is_object(v))
 			return pl_json_error(d, path, "controls", "expected an object");
-		json_object_foreach(v, key, cv) {
-			if (control_check(key, cv, msg, sizeof(msg)) < 0)
+		json_object_foreach(v, key, cv)
+		{
+			json_t *nv = inv_control_value(key, cv, msg, sizeof(msg));
+
+			if (!nv)
 				return pl_json_error(d, cpath, key, "%s", msg);
-			json_object_set(h->controls, key, cv);
+			json_object_set_new(h->controls, key, nv);
 		}
 	}
 	{
@@ -470,7 +445,7 @@ static int json_host(const struct pl_jdoc *d, json_t *obj, const char *path, str
 }
 
 int inv_json_parse(const char *buf, size_t len, const char *source, struct inv_hostlist *out,
-		   struct pl_err *err)
+                   struct pl_err *err)
 {
 	struct pl_jdoc d = {source, err};
 	json_error_t je;
@@ -479,10 +454,12 @@ int inv_json_parse(const char *buf, size_t len, const char *source, struct inv_h
 	size_t i;
 
 	if (!root)
-		return pl_error(err, PL_EINVAL, "%s:%d:%d: %s", source, je.line, je.column, je.text);
+		return pl_error(err, PL_EINVAL, "%s:%d:%d: %s", source, je.line, je.column,
+		                je.text);
 	if (!json_is_array(root))
 		return pl_json_error(&d, "$", NULL, "expected an array of hosts");
-	json_array_foreach(root, i, v) {
+	json_array_foreach(root, i, v)
+	{
 		char path[32];
 
 		snprintf(path, sizeof(path), "$[%zu]", i);
@@ -495,7 +472,7 @@ int inv_json_parse(const char *buf, size_t len, const char *source, struct inv_h
 }
 
 int inv_parse(const char *buf, size_t len, const char *source, struct inv_hostlist *out,
-	      struct pl_err *err)
+              struct pl_err *err)
 {
 	size_t i = 0;
 
@@ -508,7 +485,7 @@ int inv_parse(const char *buf, size_t len, const char *source, struct inv_hostli
 
 /* ---- packages ------------------------------------------------------------ */
 
-static struct inv_pkg *pkglist_push(struct inv_pkglist *l)
+struct inv_pkg *inv_pkglist_push(struct inv_pkglist *l)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 256;
@@ -558,7 +535,7 @@ static int rpmqa_line(const char *s, size_t n, struct inv_pkg *p, const char **m
 }
 
 int inv_rpmqa_parse(const char *buf, size_t len, const char *source, struct inv_pkglist *out,
-		    struct pl_err *err)
+                    struct pl_err *err)
 {
 	const char *p = buf, *end = buf + len;
 	size_t line = 0;
@@ -571,16 +548,33 @@ int inv_rpmqa_parse(const char *buf, size_t len, const char *source, struct inv_
 		line++;
 		if (n && p[n - 1] == '\r')
 			n--;
-		if (n && (memchr(p, '\0', n) ||
-			  rpmqa_line(p, n, pkglist_push(out), &msg) < 0)) {
+		if (n &&
+		    (memchr(p, '\0', n) || rpmqa_line(p, n, inv_pkglist_push(out), &msg) < 0)) {
 			pl_error(err, PL_EINVAL, "%s:%zu: %s", source, line,
-				 msg ? msg : "a NUL byte");
+			         msg ? msg : "a NUL byte");
 			inv_pkglist_free(out);
 			return PL_EINVAL;
 		}
 		p = nl ? nl + 1 : end;
 	}
+	inv_pkglist_rpm_dedup(out);
 	return 0;
+}
+
+void inv_pkglist_from_pkgdb(const struct pkgdb_pkglist *in, struct inv_pkglist *out)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pkgdb_pkg *k = &in->pkgs[i];
+		struct inv_pkg *p = inv_pkglist_push(out);
+
+		p->name = pl_strdup(k->name);
+		p->arch = pl_strdup(k->arch ? k->arch : "");
+		p->version = k->version ? pl_strdup(k->version) : NULL;
+		p->source = k->source ? pl_strdup(k->source) : NULL;
+		p->source_version = k->source_version ? pl_strdup(k->source_version) : NULL;
+		p->status = pl_strdupf("%s %s %s", pkgdb_want_name(k->want),
+		                       pkgdb_eflag_name(k->eflag), pkgdb_state_name(k->state));
+	}
 }
 
 int inv_dpkg_load(const char *path, struct inv_pkglist *out, struct pl_err *err)
@@ -589,18 +583,66 @@ int inv_dpkg_load(const char *path, struct inv_pkglist *out, struct pl_err *err)
 
 	if (pkgdb_dpkg_status_load(path, &l, err) < 0)
 		return err->code;
-	for (size_t i = 0; i < l.n; i++) {
-		const struct pkgdb_pkg *k = &l.pkgs[i];
-		struct inv_pkg *p = pkglist_push(out);
-
-		p->name = pl_strdup(k->name);
-		p->arch = pl_strdup(k->arch ? k->arch : "");
-		p->version = k->version ? pl_strdup(k->version) : NULL;
-		p->source = k->source ? pl_strdup(k->source) : NULL;
-		p->source_version = k->source_version ? pl_strdup(k->source_version) : NULL;
-		p->status = pl_strdupf("%s %s %s", pkgdb_want_name(k->want),
-				       pkgdb_eflag_name(k->eflag), pkgdb_state_name(k->state));
-	}
+	inv_pkglist_from_pkgdb(&l, out);
 	pkgdb_pkglist_free(&l);
 	return 0;
+}
+
+static int pkg_cmp(const void *a, const void *b)
+{
+	const struct inv_pkg *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->arch ? x->arch : "", y->arch ? y->arch : "");
+}
+
+void inv_pkglist_sort(struct inv_pkglist *l)
+{
+	if (l->n > 1)
+		qsort(l->pkgs, l->n, sizeof(l->pkgs[0]), pkg_cmp);
+}
+
+static int rpm_newer(const char *a, const char *b)
+{
+	struct version_rpm va, vb;
+	const char *msg;
+
+	if (version_rpm_parse(a, strlen(a), &va, &msg) < 0 ||
+	    version_rpm_parse(b, strlen(b), &vb, &msg) < 0)
+		return strcmp(a, b) > 0;
+	return version_rpm_cmp(&va, &vb) > 0;
+}
+
+void inv_pkglist_rpm_dedup(struct inv_pkglist *l)
+{
+	size_t w = 0;
+
+	inv_pkglist_sort(l);
+	for (size_t r = 0; r < l->n; r++) {
+		struct inv_pkg *p = &l->pkgs[r];
+
+		if (w > 0 && pkg_cmp(&l->pkgs[w - 1], p) == 0) {
+			struct inv_pkg *keep = &l->pkgs[w - 1];
+
+			if (p->version &&
+			    (!keep->version || rpm_newer(p->version, keep->version))) {
+				pkg_clear(keep);
+				*keep = *p;
+			} else {
+				pkg_clear(p);
+			}
+			continue;
+		}
+		if (w != r)
+			l->pkgs[w] = *p;
+		w++;
+	}
+	l->n = w;
+}
+
+int inv_pkg_installed(const char *status)
+{
+	const char *w = status ? strrchr(status, ' ') : NULL;
+
+	return status && strcmp(w ? w + 1 : status, "installed") == 0;
 }

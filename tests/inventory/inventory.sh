@@ -45,6 +45,29 @@ expect "list text" 0 -- $P inventory list
 expect "show text" 0 -- $P inventory show app1
 expect "show absent" 2 -- $P inventory show nope
 expect "list bad format" 2 -- $P inventory list --format yaml
+# controls: the vocabulary, shown in list and show, changed with set
+expect "controls listed" 0 "firewall edr exposure backup mfa patch-agent disk-encryption" -- \
+  bash -c "$P inventory controls --format json | jq -r '.[].control' | xargs"
+expect "controls text" 0 -- $P inventory controls
+expect "add unknown control" 2 -- $P inventory add app2 --control colour=red
+stderr_has "unknown control named" "--control: colour: unknown control (one of firewall, edr,"
+expect "add bad switch" 2 -- $P inventory add app2 --control firewall=maybe
+stderr_has "bad switch value" "--control: firewall: 'maybe' is not one of on, off"
+expect "list shows controls" 0 "app1 firewall=on,exposure=internal" -- \
+  bash -c "$P inventory list --role app | awk 'NR > 1 {print \$1, \$NF}'"
+expect "show shows controls" 0 "controls        firewall=on exposure=internal" -- \
+  bash -c "$P inventory show app1 | grep '^controls'"
+expect "set" 0 "updated host 'app1'" -- $P inventory set app1 --role api --control edr=crowdstrike \
+  --control firewall= --control backup=on
+expect "set merged" 0 "api staging 10.0.0.5 backup=on edr=crowdstrike exposure=internal blue,green" -- \
+  bash -c "$P inventory show app1 --format json | jq -r '\"\\(.role) \\(.environment) \\(.ip) \\(.controls | to_entries | map(\"\\(.key)=\\(.value | if . == true then \"on\" else . end)\") | join(\" \")) \\(.tags | join(\",\"))\"'"
+expect "set tags replace" 0 "red" -- \
+  bash -c "$P inventory set app1 --tag red >/dev/null && $P inventory show app1 --format json | jq -r '.tags | join(\",\")'"
+expect "set absent host" 2 -- $P inventory set nope --role x
+stderr_has "set absent message" "no host named 'nope'"
+expect "set bad env" 2 -- $P inventory set app1 --environment prod
+expect "set bad control" 2 -- $P inventory set app1 --control exposure=dmz
+expect "set libvirt alone" 2 -- $P inventory set app1 --domain x
 expect "remove" 0 "removed host 'app1'" -- $P inventory remove app1
 expect "remove absent" 2 -- $P inventory remove app1
 stderr_has "remove absent message" "no host named 'app1'"
