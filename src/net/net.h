@@ -50,16 +50,16 @@ struct net_fetch_opts {
 	const char *last_modified;
 	const struct pl_progress *progress; /* NULL: silent */
 	const char *label;                  /* progress detail; NULL: the URL */
-	long stall_timeout_s; /* give up below 1 KiB/s for this long; 0: 30 s */
+	long stall_timeout_s;               /* give up below 1 KiB/s for this long; 0: 30 s */
 };
 
 /* What a fetch did; free the strings with net_fetch_result_release(). */
 struct net_fetch_result {
-	int not_modified;    /* 1: 304, the destination was not written */
-	long http_status;    /* 0 for file:// */
-	uint64_t bytes;      /* written to the destination */
-	char sha256[65];     /* of the destination ("" when not_modified) */
-	char *etag;          /* the server's new validators, or NULL */
+	int not_modified; /* 1: 304, the destination was not written */
+	long http_status; /* 0 for file:// */
+	uint64_t bytes;   /* written to the destination */
+	char sha256[65];  /* of the destination ("" when not_modified) */
+	char *etag;       /* the server's new validators, or NULL */
 	char *last_modified;
 	double seconds;
 	int attempts;
@@ -71,12 +71,12 @@ struct net_fetch_result {
  * res is filled on errors too (status, attempts) and is the caller's to
  * release. */
 int net_fetch(const char *url, const char *dest, const struct net_fetch_opts *opts,
-	      struct net_fetch_result *res, struct pl_err *err);
+              struct net_fetch_result *res, struct pl_err *err);
 
 /* Fetches url into memory (at most opts->max_bytes); *out is NUL-terminated
  * and owned by the caller. */
 int net_fetch_mem(const char *url, const struct net_fetch_opts *opts, char **out, size_t *len,
-		  struct net_fetch_result *res, struct pl_err *err);
+                  struct net_fetch_result *res, struct pl_err *err);
 
 /* Frees the strings of a result (safe on a zeroed or released one). */
 void net_fetch_result_release(struct net_fetch_result *res);
