@@ -19,8 +19,7 @@ static void counts_line(json_t *counts, struct pl_buf *b, long long *sum)
 	json_t *v;
 
 	*sum = 0;
-	json_object_foreach(counts, k, v)
-	{
+	json_object_foreach (counts, k, v) {
 		pl_buf_addf(b, "%s%s %lld", b->len ? ", " : "", k, json_integer_value(v));
 		*sum += json_integer_value(v);
 	}
@@ -100,7 +99,8 @@ static int sync_names(struct cli *cli, struct store *st, int argc, char **argv, 
 	}
 	if (detect_feedstore_list(st, &list, &cli->err) < 0)
 		return cli->err.code;
-	json_array_foreach(list, i, v) json_array_append(*names, json_object_get(v, "name"));
+	json_array_foreach (list, i, v)
+		json_array_append(*names, json_object_get(v, "name"));
 	json_decref(list);
 	return 0;
 }
@@ -144,8 +144,7 @@ static int cmd_feed_sync(struct cli *cli, const struct cli_command *cmd, int arg
 		json_decref(out);
 		return cli->err.code;
 	}
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach (names, i, v) {
 		struct detect_sync_result r = {0};
 		const char *name = json_string_value(v);
 
@@ -185,8 +184,7 @@ static int cmd_feed_list(struct cli *cli, const struct cli_command *cmd, int arg
 	if (fmt == CLI_FMT_JSON)
 		return cli_print_json(arr);
 	printf("%-20s %-15s %-21s %-10s %s\n", "NAME", "KIND", "SYNCED", "ROWS", "URL");
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		PL_AUTOBUF struct pl_buf b = PL_BUF_INIT;
 		long long sum;
 
@@ -209,10 +207,9 @@ static void feed_print(json_t *j)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		printf("%-14s %s\n", keys[i], jstr(j, keys[i]));
 	printf("%-14s %lld\n", "bytes", json_integer_value(json_object_get(j, "bytes")));
-	json_object_foreach(json_object_get(j, "counts"), k, v)
-	    printf("%-14s %lld\n", k, json_integer_value(v));
-	json_object_foreach(json_object_get(j, "info"), k, v)
-	{
+	json_object_foreach (json_object_get(j, "counts"), k, v)
+		printf("%-14s %lld\n", k, json_integer_value(v));
+	json_object_foreach (json_object_get(j, "info"), k, v) {
 		char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
 		printf("%-14s %s\n", k, json_is_string(v) ? json_string_value(v) : t ? t : "-");
@@ -267,14 +264,17 @@ static void cve_print_osv(json_t *adv)
 
 	printf("  %-12s %s [%s] %s\n", "osv", jstr(adv, "id"), jstr(adv, "feed"),
 	       jstr(adv, "summary"));
-	json_array_foreach(json_object_get(adv, "packages"), i, p)
-	{
-		json_array_foreach(json_object_get(p, "ranges"), k, r) printf(
-		    "  %-12s   %s/%s %s: introduced %s, fixed %s%s%s\n", "", jstr(p, "ecosystem"),
-		    jstr(p, "package"), jstr(r, "type"), jstr(r, "introduced"), jstr(r, "fixed"),
-		    json_is_string(json_object_get(r, "last_affected")) ? ", last affected " : "",
-		    json_is_string(json_object_get(r, "last_affected")) ? jstr(r, "last_affected")
-		                                                        : "");
+	json_array_foreach (json_object_get(adv, "packages"), i, p) {
+		json_array_foreach (json_object_get(p, "ranges"), k, r)
+			printf("  %-12s   %s/%s %s: introduced %s, fixed %s%s%s\n", "",
+			       jstr(p, "ecosystem"), jstr(p, "package"), jstr(r, "type"),
+			       jstr(r, "introduced"), jstr(r, "fixed"),
+			       json_is_string(json_object_get(r, "last_affected"))
+			           ? ", last affected "
+			           : "",
+			       json_is_string(json_object_get(r, "last_affected"))
+			           ? jstr(r, "last_affected")
+			           : "");
 	}
 }
 
@@ -286,23 +286,25 @@ static void cve_print(json_t *j)
 	printf("%s\n", jstr(j, "cve"));
 	if (json_is_string(json_object_get(j, "description")))
 		printf("  %-12s %s\n", "description", jstr(j, "description"));
-	json_array_foreach(json_object_get(j, "tracker"), i, v) printf(
-	    "  %-12s %s %s %s %s (%s) [%s]\n", "tracker", jstr(v, "source"), jstr(v, "release"),
-	    jstr(v, "status"), jstr(v, "fixed_version"), jstr(v, "urgency"), jstr(v, "feed"));
-	json_array_foreach(json_object_get(j, "osv"), i, v) cve_print_osv(v);
-	json_array_foreach(json_object_get(j, "cvss"), i, v)
-	    printf("  %-12s %.1f %s %s (%s) [%s]\n", "cvss",
-	           json_number_value(json_object_get(v, "base_score")), jstr(v, "severity"),
-	           jstr(v, "vector"), jstr(v, "source"), jstr(v, "feed"));
-	json_array_foreach(json_object_get(j, "epss"), i, v)
-	    printf("  %-12s %.5f (percentile %.5f, %s) [%s]\n", "epss",
-	           json_number_value(json_object_get(v, "epss")),
-	           json_number_value(json_object_get(v, "percentile")), jstr(v, "score_date"),
-	           jstr(v, "feed"));
-	json_array_foreach(json_object_get(j, "kev"), i, v)
-	    printf("  %-12s added %s, due %s, ransomware %s: %s %s [%s]\n", "kev",
-	           jstr(v, "date_added"), jstr(v, "due_date"), jstr(v, "ransomware"),
-	           jstr(v, "vendor"), jstr(v, "product"), jstr(v, "feed"));
+	json_array_foreach (json_object_get(j, "tracker"), i, v)
+		printf("  %-12s %s %s %s %s (%s) [%s]\n", "tracker", jstr(v, "source"),
+		       jstr(v, "release"), jstr(v, "status"), jstr(v, "fixed_version"),
+		       jstr(v, "urgency"), jstr(v, "feed"));
+	json_array_foreach (json_object_get(j, "osv"), i, v)
+		cve_print_osv(v);
+	json_array_foreach (json_object_get(j, "cvss"), i, v)
+		printf("  %-12s %.1f %s %s (%s) [%s]\n", "cvss",
+		       json_number_value(json_object_get(v, "base_score")), jstr(v, "severity"),
+		       jstr(v, "vector"), jstr(v, "source"), jstr(v, "feed"));
+	json_array_foreach (json_object_get(j, "epss"), i, v)
+		printf("  %-12s %.5f (percentile %.5f, %s) [%s]\n", "epss",
+		       json_number_value(json_object_get(v, "epss")),
+		       json_number_value(json_object_get(v, "percentile")), jstr(v, "score_date"),
+		       jstr(v, "feed"));
+	json_array_foreach (json_object_get(j, "kev"), i, v)
+		printf("  %-12s added %s, due %s, ransomware %s: %s %s [%s]\n", "kev",
+		       jstr(v, "date_added"), jstr(v, "due_date"), jstr(v, "ransomware"),
+		       jstr(v, "vendor"), jstr(v, "product"), jstr(v, "feed"));
 }
 
 static int cmd_feed_cve(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)

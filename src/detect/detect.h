@@ -79,7 +79,7 @@ size_t detect_index_count(const struct detect_index *ix);
 
 /* ---- security feeds ------------------------------------------------------ */
 
-/* The CVEs of one release from any number of tracker feeds; opaque. */
+/* The CVEs of one release from any number of tracker or OSV feeds; opaque. */
 struct detect_feed;
 
 /* Returns an empty feed for release (e.g. "bookworm", copied). */
@@ -92,7 +92,18 @@ void detect_feed_free(struct detect_feed *f);
 int detect_feed_add_json(struct detect_feed *f, json_t *doc, const char *source,
                          struct pl_err *err);
 
-/* Loads a tracker JSON file (syntax errors as FILE:LINE:COLUMN). */
+/* Loads a tracker JSON file (syntax errors as FILE:LINE:COLUMN), or OSV
+ * advisories: a JSON file holding an advisory (an object with "id" and
+ * "modified") or an array, a directory or a zip of them. Plain, gzip or xz.
+ * From OSV, the ECOSYSTEM ranges of the release's ecosystem ("Debian:12"
+ * for bookworm: buster 10 to forky 14; other releases match nothing) count,
+ * matched on the package name as a source package: a range with "fixed"
+ * is a resolved CVE fixed there (its "introduced" is not used), one
+ * without is open. Each CVE id the advisory names (its id, aliases,
+ * upstream; else the advisory id) is one CVE; the urgency is the highest
+ * CVSS v3 severity of the advisory (Critical and High: high, Medium:
+ * medium, Low: low), medium without one. Feeds are not reconciled: a CVE
+ * a tracker resolves and an OSV record leaves open is both. */
 int detect_feed_load(struct detect_feed *f, const char *path, struct pl_err *err);
 
 /* ---- vulnerability feeds: the documents ---------------------------------- */

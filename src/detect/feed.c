@@ -9,6 +9,8 @@
  */
 #include "detect/detect-private.h"
 
+#include <sys/stat.h>
+
 #include "version/version.h"
 
 static const char *const urgency_words[] = {"unimportant", "low", "medium", "high"};
@@ -234,8 +236,7 @@ static int tracker_cve(const char *file, const char *release, struct detect_trac
 		e->release = release;
 		return rel ? tracker_release(file, e, rel, sink, err) : 0;
 	}
-	json_object_foreach(rels, name, rel)
-	{
+	json_object_foreach (rels, name, rel) {
 		e->release = name;
 		if (tracker_release(file, e, rel, sink, err) < 0)
 			return PL_EINVAL;
@@ -254,15 +255,13 @@ int detect_tracker_parse(json_t *doc, const char *file, const char *release,
 		file = "<input>";
 	if (!json_is_object(doc))
 		return bad(file, NULL, NULL, NULL, err, "expected an object of source packages");
-	json_object_foreach(doc, src, cves)
-	{
+	json_object_foreach (doc, src, cves) {
 		if ((why = detect_id_problem(src, strlen(src))))
 			return bad(file, NULL, NULL, NULL, err, "a source package key %s", why);
 		if (!json_is_object(cves))
 			return bad(file, src, NULL, NULL, err, "expected an object of CVEs");
 		e.source = src;
-		json_object_foreach(cves, cve, entry)
-		{
+		json_object_foreach (cves, cve, entry) {
 			e.cve = cve;
 			if (tracker_cve(file, release, &e, entry, sink, err) < 0)
 				return PL_EINVAL;
@@ -302,13 +301,127 @@ int detect_feed_add_json(struct detect_feed *f, json_t *doc, const char *source,
 	return rc;
 }
 
+/* The OSV ecosystem of a Debian release, or NULL. */
+static const char *debian_ecosystem(const char *release)
+{
+	static const char *const map[][2] = {
+	    {"buster", "Debian:10"}, {"bullseye", "Debian:11"}, {"bookworm", "Debian:12"},
+	    {"trixie", "Debian:13"}, {"forky", "Debian:14"},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(release, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* The urgency an OSV advisory's CVSS v3 severity stands for. */
+static int osv_urgency(const struct detect_osv_advisory *a)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < a->nseverity; i++)
+		if (a->severity[i].score10 > best)
+			best = a->severity[i].score10;
+	if (best < 0)
+		return DETECT_URG_MEDIUM;
+	return best >= 70 ? DETECT_URG_HIGH : best >= 40 ? DETECT_URG_MEDIUM : DETECT_URG_LOW;
+}
+
+static void feed_push(struct detect_feed *f, const char *source, const char *id, const char *fixed,
+                      int urgency)
+{
+	struct detect_cve c = {0};
+
+	c.source = pl_strdup(source);
+	c.id = pl_strdup(id);
+	c.resolved = fixed != NULL;
+	c.fixed = fixed ? pl_strdup(fixed) : NULL;
+	c.urgency = urgency;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 256;
+		f->c = pl_realloc(f->c, f->cap * sizeof(f->c[0]));
+	}
+	f->c[f->n++] = c;
+}
+
+/* The one-shot feed's OSV sink: the release's ECOSYSTEM ranges. */
+static int feed_keep_osv(void *ctx, const struct detect_osv_advisory *a, struct pl_err *err)
+{
+	struct detect_feed *f = ctx;
+	const char *eco = debian_ecosystem(f->release), *msg = NULL;
+	size_t total = a->naliases + a->nupstream, n = 0;
+	PL_AUTOFREE const char **ids = pl_calloc(total + 2, sizeof(char *));
+	int urgency = osv_urgency(a);
+	struct version_deb d;
+
+	if (detect_is_cve(a->id))
+		ids[n++] = a->id;
+	for (size_t i = 0; i < total; i++) {
+		size_t k;
+
+		for (k = 0; k < n && strcmp(ids[k], a->aliases[i]) != 0; k++)
+			;
+		if (k == n && detect_is_cve(a->aliases[i]))
+			ids[n++] = a->aliases[i];
+	}
+	if (n == 0)
+		ids[n++] = a->id;
+	for (size_t i = 0; eco && !a->withdrawn && i < a->naffected; i++) {
+		const struct detect_osv_affected *af = &a->affected[i];
+
+		if (strcmp(af->ecosystem, eco) != 0)
+			continue;
+		for (size_t r = 0; r < af->nranges; r++) {
+			const char *fixed = af->ranges[r].fixed;
+
+			if (strcmp(af->ranges[r].type, "ECOSYSTEM") != 0)
+				continue;
+			if (fixed && version_deb_parse(fixed, strlen(fixed), &d, &msg) < 0)
+				return pl_error(err, PL_EINVAL, "%s: fixed version '%s' of %s: %s",
+				                af->package, fixed, eco, msg ? msg : "invalid");
+			for (size_t k = 0; k < n; k++)
+				feed_push(f, af->package, ids[k], fixed, urgency);
+		}
+	}
+	return 0;
+}
+
+/* 1 when doc looks like OSV: an advisory object or an array. */
+static int looks_osv(json_t *doc)
+{
+	return json_is_array(doc) || (json_is_string(json_object_get(doc, "id")) &&
+	                              json_is_string(json_object_get(doc, "modified")));
+}
+
 int detect_feed_load(struct detect_feed *f, const char *path, struct pl_err *err)
 {
+	struct detect_sink osv = {.osv = feed_keep_osv, .ctx = f};
 	PL_AUTOJSON json_t *doc = NULL;
+	PL_AUTOFREE char *text = NULL;
+	PL_AUTOFREE char *head = NULL;
+	struct stat st;
+	size_t len;
+	int rc;
 
-	if (pl_json_load_file(path, &doc, err) < 0)
-		return err ? err->code : PL_EINVAL;
-	return detect_feed_add_json(f, doc, path, err);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = detect_feed_read(DETECT_FEED_OSV, path, NULL, NULL, &osv, NULL, NULL, err);
+	else if (pl_file_read(path, &head, &len, err) < 0)
+		return err ? err->code : PL_EIO;
+	else if (len >= 4 && memcmp(head, "PK\003\004", 4) == 0)
+		rc = detect_feed_read(DETECT_FEED_OSV, path, NULL, NULL, &osv, NULL, NULL, err);
+	else if ((rc = pkgdb_decompress(head, len, path, DETECT_FEED_MAX_BYTES, &text, &len, err)) <
+	         0)
+		return rc;
+	else if ((rc = detect_json_parse(text, len, path, &doc, err)) < 0)
+		return rc;
+	else if (looks_osv(doc))
+		rc = detect_osv_parse(doc, path, &osv, err);
+	else
+		return detect_feed_add_json(f, doc, path, err);
+	if (f->n > 1)
+		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
+	return rc;
 }
 
 char *detect_os_codename(const char *path)

@@ -78,8 +78,7 @@ int detect_kev_parse(json_t *doc, const char *file, const struct detect_sink *si
 	if (!json_is_array(list))
 		return detect_bad(file, "$", "vulnerabilities", err, "expected an array, got %s",
 		                  list ? detect_json_type(list) : "nothing");
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		char p[48];
 
 		snprintf(p, sizeof(p), "$.vulnerabilities[%zu]", i);

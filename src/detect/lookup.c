@@ -387,8 +387,7 @@ int detect_lookup_cve(struct store *st, const char *cve, json_t **out, struct pl
 		json_decref(j);
 		return rc;
 	}
-	json_object_foreach(j, key, v)
-	{
+	json_object_foreach (j, key, v) {
 		if (json_is_array(v))
 			found += json_array_size(v);
 	}

@@ -59,8 +59,7 @@ static int osv_ids(struct osv_build *b, json_t *obj, const char *path, const cha
 
 	if (osv_array(b->file, obj, path, key, &arr, err) < 0)
 		return PL_EINVAL;
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		const char *why = NULL;
 
 		if (!json_is_string(v) ||
@@ -89,8 +88,7 @@ static int osv_severity(struct osv_build *b, json_t *obj, const char *path, stru
 
 	if (osv_array(b->file, obj, path, "severity", &arr, err) < 0)
 		return PL_EINVAL;
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		PL_AUTOFREE char *p = pl_strdupf("%s.severity[%zu]", path, i);
 		struct detect_osv_severity sev = {NULL, NULL, -1};
 		struct risk_cvss c;
@@ -143,8 +141,7 @@ static int osv_event(const char *file, json_t *ev, const char *p, const char **k
 		return detect_bad(
 		    file, p, NULL, err,
 		    "expected exactly one of introduced, fixed, last_affected, limit");
-	json_object_foreach(ev, key, v)
-	{
+	json_object_foreach (ev, key, v) {
 		size_t k;
 
 		for (k = 0; k < 4 && strcmp(key, keys[k]) != 0; k++)
@@ -188,8 +185,7 @@ static int osv_range(const char *file, json_t *rg, const char *p, struct detect_
 		return PL_EINVAL;
 	if (!events || json_array_size(events) == 0)
 		return detect_bad(file, p, "events", err, "expected a non-empty array");
-	json_array_foreach(events, i, ev)
-	{
+	json_array_foreach (events, i, ev) {
 		PL_AUTOFREE char *pe = pl_strdupf("%s.events[%zu]", p, i);
 		const char *kind = NULL, *value = NULL;
 
@@ -244,8 +240,7 @@ static int osv_affected(struct osv_build *b, json_t *v, const char *p, struct pl
 	    osv_array(b->file, v, p, "versions", &versions, err) < 0 ||
 	    osv_severity(b, v, p, err) < 0)
 		return PL_EINVAL;
-	json_array_foreach(versions, i, x)
-	{
+	json_array_foreach (versions, i, x) {
 		if (!json_is_string(x) || json_string_length(x) == 0 ||
 		    json_string_length(x) > DETECT_MAX_VERSION ||
 		    strlen(json_string_value(x)) != json_string_length(x)) {
@@ -257,8 +252,7 @@ static int osv_affected(struct osv_build *b, json_t *v, const char *p, struct pl
 		}
 	}
 	af.versions = versions;
-	json_array_foreach(ranges, i, rg)
-	{
+	json_array_foreach (ranges, i, rg) {
 		PL_AUTOFREE char *pr = pl_strdupf("%s.ranges[%zu]", p, i);
 
 		if (osv_range(b->file, rg, pr, &af, &cap, err) < 0) {
@@ -309,8 +303,7 @@ static int osv_fields(struct osv_build *b, json_t *adv, const char *p, struct pl
 	    osv_severity(b, adv, p, err) < 0 ||
 	    osv_array(b->file, adv, p, "affected", &aff, err) < 0)
 		return PL_EINVAL;
-	json_array_foreach(aff, i, v)
-	{
+	json_array_foreach (aff, i, v) {
 		PL_AUTOFREE char *pa = pl_strdupf("%s.affected[%zu]", p, i);
 
 		if (osv_affected(b, v, pa, err) < 0)
@@ -346,8 +339,7 @@ int detect_osv_parse(json_t *doc, const char *file, const struct detect_sink *si
 		file = "<input>";
 	if (!json_is_array(doc))
 		return osv_one(file, doc, "$", sink, err);
-	json_array_foreach(doc, i, v)
-	{
+	json_array_foreach (doc, i, v) {
 		char p[32];
 
 		snprintf(p, sizeof(p), "$[%zu]", i);

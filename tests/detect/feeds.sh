@@ -229,6 +229,40 @@ EOF
 expect zippy-add 0 -- "$P" feed add osv-py --kind osv --url "$T/osv-py.zip"
 "$P" feed sync osv-py 2>/dev/null | grep -qF "osv-py: 24 rows (osv 4," && ok || not_ok "zipfile archive"
 
+# ---- the one-shot scan reads OSV too ----------------------------------------------
+D=$PL_TEST_DATA/detect
+want=$(printf 'package\tarch\tinstalled\tcandidate\tcves\tseverity\tpriority
+apparmor\tamd64\t2.10-1\t3.0.8-3\tCVE-2017-6507\tmedium\tmedium
+libapparmor1\tamd64\t2.10-1+b1\t3.0.8-3+b2\tCVE-2017-6507\tmedium\tmedium
+mimetex\tamd64\t1.50-1\t1.50-1.1\tCVE-2023-90001\thigh\thigh')
+expect scan-osv 0 "$want" -- "$P" scan --dpkg-status "$D/status" --packages "$D/Packages" \
+  --feed "$D/tracker_vulnerablecode.json" --feed "$D/tracker_osvdev.json" \
+  --feed "$D/osv-scan.json" --release bookworm
+mkdir -p "$T/osv-scan/a"
+/usr/bin/python3 - "$D/osv-scan.json" "$T/osv-scan" <<'PY'
+import json, sys, zipfile
+advs = json.load(open(sys.argv[1]))
+for a in advs:
+    json.dump(a, open("%s/a/%s.json" % (sys.argv[2], a["id"]), "w"))
+with zipfile.ZipFile(sys.argv[2] + ".zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for a in advs:
+        z.writestr(a["id"] + ".json", json.dumps(a))
+PY
+gzip -nc "$D/osv-scan.json" >"$T/osv-scan.json.gz"
+for src in "$T/osv-scan" "$T/osv-scan.zip" "$T/osv-scan.json.gz"; do
+  expect "scan-osv-$(basename "$src")" 0 "$want" -- "$P" scan --dpkg-status "$D/status" \
+    --packages "$D/Packages" --feed "$D/tracker_vulnerablecode.json" \
+    --feed "$D/tracker_osvdev.json" --feed "$src" --release bookworm
+done
+"$P" scan --format json --dpkg-status "$D/status" --packages "$D/Packages" --feed "$D/osv-scan.json" \
+  --release bookworm | grep -q '"cve": "CVE-2023-90002"' && ok || not_ok "scan: open OSV range not unfixed"
+"$P" scan --format json --dpkg-status "$D/status" --packages "$D/Packages" --feed "$D/osv-scan.json" \
+  --release bullseye | grep -q '"cve": "CVE-2023-90002"' && not_ok "scan: Debian:11 range fixed" || ok
+sed 's/"fixed": "1.50-1.1"/"fixed": "1.50 beta"/' "$D/osv-scan.json" >"$T/osv-bad.json"
+expect scan-osv-bad 2 -- "$P" scan --dpkg-status "$D/status" --packages "$D/Packages" \
+  --feed "$T/osv-bad.json" --release bookworm
+stderr_has scan-osv-bad "$T/osv-bad.json: \$[0] (DSA-9001-1): mimetex: fixed version '1.50 beta' of Debian:12"
+
 # ---- json output, remove -----------------------------------------------------
 "$P" feed sync --force --format json kev-file 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
