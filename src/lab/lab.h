@@ -227,4 +227,11 @@ int lab_bisect(struct store *st, struct candidate *c, const struct image *im,
 	       const struct lab_def *def, const struct lab_cand_opts *o, json_t **result,
 	       struct pl_err *err);
 
+/* Every lab run of candidate candidate_id, oldest first, as a JSON array of
+ * {run, state, verdict, subset, started_at, ended_at, image, checks: [{vm,
+ * stage, name, status, detail, evidence}], and from the stored result when
+ * present: stages [{stage, seconds, ok}], evidence_dir, console_log, boot,
+ * reasons}; *out is the caller's. */
+int lab_candidate_runs(struct store *st, long candidate_id, json_t **out, struct pl_err *err);
+
 #endif
