@@ -91,8 +91,26 @@ extern const struct cli_command cli_inventory_commands[];
 extern const struct cli_command cli_repo_commands[];
 extern const struct cli_command cli_feed_commands[];
 extern const struct cli_command cli_audit_commands[];
+/* Pull targets: a wave's signed apt repository, the Ansible export. */
+extern const struct cli_command cli_publish_commands[];
+extern const struct cli_command cli_export_commands[];
 int cmd_calendar(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_bisect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+/* The CAB's decisions and the promotion gate (cmd_approve.c). */
+int cmd_approve(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_reject(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_waive(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+extern const struct cli_command cli_gate_commands[];
+/* Rollout plans, waves and their execution (cmd_rollout.c). */
+int cmd_schedule(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+extern const struct cli_command cli_rollout_commands[];
+/* Reports, the dashboard and its users (cmd_report.c, cmd_serve.c, cmd_user.c). */
+int cmd_report(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_serve(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+extern const struct cli_command cli_user_commands[];
+/* Prints a candidate's change record (gate_change_record's JSON) and a
+ * line about its lab runs, for 'candidate show'. */
+void cli_print_change_record(json_t *rec, json_t *runs);
 
 /* Checks a command table (and its sub-tables): names unique and set,
  * summary, usage and a handler or sub-table present. Returns the number of

@@ -77,6 +77,89 @@ const struct cli_command cli_commands[] = {
 	 cmd_calendar, NULL, 0},
 	{"audit", "the tamper-evident audit log: list, verify", "audit SUBCOMMAND ...", NULL,
 	 cli_audit_commands, 0},
+	{"publish", "a wave's signed apt repository: publish, roll back, show",
+	 "publish SUBCOMMAND ...", NULL, cli_publish_commands, 0},
+	{"export", "exports for fleets outside libvirt: an Ansible inventory and playbook",
+	 "export SUBCOMMAND ...", NULL, cli_export_commands, 0},
+	{"approve", "record a CAB approval; approve the candidate once every requirement is met",
+	 "approve NAME --as USER [--role ROLE] --note TEXT [--policy FILE] [--format text|json]\n"
+	 "\n"
+	 "Records USER's approval as ROLE (default: the policy's first role) on the\n"
+	 "candidate's current lab evidence, and moves it to 'approved' when every\n"
+	 "requirement of the policy's \"promotion\" object is then met (else it stays\n"
+	 "'passed', the approval recorded). Refused (exit 2, saying why) when the\n"
+	 "candidate was never tested, is being tested, its latest lab verdict on an\n"
+	 "image is a fail that no waiver covers, it is rejected or approved already,\n"
+	 "or USER approved it already. One transaction with its audit entries.",
+	 cmd_approve, NULL, 0},
+	{"reject", "reject a candidate, with a note",
+	 "reject NAME --as USER [--role ROLE] --note TEXT [--policy FILE] [--format text|json]\n"
+	 "\n"
+	 "Records the rejection and moves the candidate to 'rejected' (from passed,\n"
+	 "failed, approved or scheduled). A rejected candidate is never promoted.",
+	 cmd_reject, NULL, 0},
+	{"waive", "accept one failed or missing check of a candidate, if the policy allows",
+	 "waive NAME --check CHECK --as USER --reason TEXT [--policy FILE] [--format text|json]\n"
+	 "\n"
+	 "CHECK is a lab check (\"boot/ports\") that failed or is missing in the\n"
+	 "candidate's latest lab run on some image, or \"soak\" while the soak time\n"
+	 "runs. Only checks the policy lists under promotion.waivers.checks (with\n"
+	 "\"allowed\": true) can be waived; a failed lab verdict becomes acceptable\n"
+	 "only when every failed or missing required check of that run is waived.",
+	 cmd_waive, NULL, 0},
+	{"gate", "the promotion gate: may a candidate be promoted", "gate SUBCOMMAND ...", NULL,
+	 cli_gate_commands, 0},
+	{"schedule", "plan an approved candidate's rollout in waves over the next windows",
+	 "schedule NAME [--policy FILE] [--lab FILE] [--gate-policy FILE] [--as USER]\n"
+	 "         [--format text|json]\n"
+	 "\n"
+	 "Assigns the inventory's hosts to the rollout policy's waves (by role,\n"
+	 "environment and tags; sorted by name, each host in one wave; a count or\n"
+	 "a share of the matching hosts) and gives each wave the next maintenance\n"
+	 "window that opens after the previous wave's window and soak (PATCHLAB_NOW\n"
+	 "pins the clock). The policy is policies/rollout-default.json (built in)\n"
+	 "unless --policy; --lab (smoke checks for the targets' smoke boot) and\n"
+	 "--gate-policy (how it is judged) default to the built-in ones. Stores the\n"
+	 "plan and moves the candidate to 'scheduled' in one transaction with its\n"
+	 "audit entry. Refused (exit 2, saying why) unless the candidate is\n"
+	 "approved; exit 2 for a policy without waves or hosts.",
+	 cmd_schedule, NULL, 0},
+	{"rollout", "rollouts: status, list, halt, resume, run-due", "rollout SUBCOMMAND ...", NULL,
+	 cli_rollout_commands, 0},
+	{"report", "the CAB's report: candidates, lab runs, hosts, compliance",
+	 "report [--candidate NAME] [--since DATE] [--format html|json|csv|junit]\n"
+	 "       [--output FILE] [--policy FILE]\n"
+	 "\n"
+	 "Per candidate its patches, the CVEs it closes, every lab run with its\n"
+	 "stage timings and checks, the verdict, the promotion requirements (the\n"
+	 "gate policy, built-in unless --policy), approvals and rollout waves; per\n"
+	 "host the deployed patches, failures and rollbacks; compliance figures\n"
+	 "(hosts fully patched, mean time to patch and findings past their SLA by\n"
+	 "severity). html (default): one self-contained page with inline SVG\n"
+	 "charts; json: the whole model; csv: one RFC 4180 table with a 'record'\n"
+	 "column (candidate, run, host, compliance); junit: lab runs as testcases\n"
+	 "and failed checks as failures, with the evidence path. --since keeps\n"
+	 "candidates changed or tested since DATE (YYYY-MM-DD[THH:MM[:SS]Z]).\n"
+	 "--output writes FILE atomically instead of standard output.",
+	 cmd_report, NULL, 0},
+	{"serve", "the CAB dashboard and JSON API over HTTP",
+	 "serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE] [--policy FILE]\n"
+	 "      [--rollout-policy FILE] [--access-log]\n"
+	 "\n"
+	 "Serves the dashboard (candidates with their evidence and change record,\n"
+	 "findings, inventory and drift, rollouts and the calendar, the audit log,\n"
+	 "the report) and a JSON API under /api/ (GET /api/candidates,\n"
+	 "/api/candidates/NAME, POST /api/candidates/NAME/approve|reject with\n"
+	 "{\"note\": TEXT}, /api/hosts, /api/drift, /api/findings, /api/calendar,\n"
+	 "/api/audit, /api/report, /api/whoami) until SIGINT or SIGTERM. Default\n"
+	 "--listen 127.0.0.1:8080; port 0 picks a free port, printed on the first\n"
+	 "line. Users come from 'patchlab user add'; browsers log in at /login,\n"
+	 "scripts send 'Authorization: Bearer TOKEN' ('patchlab user token').\n"
+	 "Reading needs a user, approve and reject the cab role (as the policy's\n"
+	 "'cab' approver). Request bodies over --max-body (default 64K) get 413.",
+	 cmd_serve, NULL, 0},
+	{"user", "dashboard users: add, list, remove, token", "user SUBCOMMAND ...", NULL,
+	 cli_user_commands, 0},
 	{"self-test", "check the command table", "self-test", cmd_self_test, NULL, CLI_HIDDEN},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

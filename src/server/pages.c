@@ -28,7 +28,8 @@ void srv_page_begin(struct srv_req *r, const char *title)
 	pl_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	               "<meta name=\"viewport\" content=\"width=device-width\"><title>");
 	server_html(b, title);
-	pl_buf_adds(b, " - patchlab</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
+	pl_buf_adds(b, " - patchlab</title><link rel=\"icon\" href=\"data:,\">"
+	               "<link rel=\"stylesheet\" href=\"/static/style.css\">"
 	               "</head><body><header class=\"top\"><a href=\"/\">patchlab</a>");
 	if (r->authed) {
 		for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {
@@ -275,5 +276,6 @@ void srv_api_whoami(struct srv_req *r)
 	srv_json(r, MHD_HTTP_OK,
 	         json_pack("{s:s, s:s, s:s, s:I}", "user", r->id.name, "role",
 	                   users_role_name(r->id.role), "auth",
-	                   r->id.is_token ? "token" : "session", (json_int_t)r->id.expires_at));
+	                   r->id.is_token ? "token" : "session", "expires_at",
+	                   (json_int_t)r->id.expires_at));
 }

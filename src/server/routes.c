@@ -54,7 +54,6 @@ static char *url_decode(const char *s, size_t n, int plus)
 {
 	struct pl_buf b = PL_BUF_INIT;
 
-	pl_buf_grow(&b, n + 1);
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 

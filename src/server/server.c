@@ -116,6 +116,8 @@ static void srv_log(struct srv_req *r, double start)
 {
 	struct server *s = r->srv;
 
+	if (!r->status)
+		r->status = MHD_HTTP_OK;
 	if (!s->o.access_log)
 		return;
 	pthread_mutex_lock(&s->log_mu);
@@ -141,7 +143,9 @@ static enum MHD_Result srv_send(struct srv_req *r)
 	srv_header(resp, "Content-Security-Policy", r->csp ? r->csp : SRV_CSP);
 	srv_header(resp, "X-Content-Type-Options", "nosniff");
 	srv_header(resp, "X-Frame-Options", "DENY");
-	srv_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer Chromium sends
+	 * "Origin: null" on the forms' POSTs, which the origin check refuses */
+	srv_header(resp, "Referrer-Policy", "same-origin");
 	srv_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	srv_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 	srv_header(resp, "Cache-Control", "no-store");
