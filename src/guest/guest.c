@@ -49,12 +49,16 @@ int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, st
 	guestfs_set_error_handler(g, NULL, NULL);
 	if (guestfs_parse_environment(g) < 0 || guest_configure(g, o, err) < 0)
 		return err->code ? err->code : guest_error(g, err, "libguestfs environment");
+	const char *cache = o && o->cache_unsafe ? "unsafe" : "writeback";
+
 	if (o && o->format)
 		rc = guestfs_add_drive_opts(g, disk, GUESTFS_ADD_DRIVE_OPTS_FORMAT, o->format,
-					    GUESTFS_ADD_DRIVE_OPTS_READONLY, o->readonly, -1);
+					    GUESTFS_ADD_DRIVE_OPTS_READONLY, o->readonly,
+					    GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, cache, -1);
 	else
 		rc = guestfs_add_drive_opts(g, disk, GUESTFS_ADD_DRIVE_OPTS_READONLY,
-					    o && o->readonly, -1);
+					    o && o->readonly, GUESTFS_ADD_DRIVE_OPTS_CACHEMODE,
+					    cache, -1);
 	if (rc < 0)
 		return guest_error(g, err, disk);
 	if (guestfs_launch(g) < 0)

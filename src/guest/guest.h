@@ -26,6 +26,9 @@ struct guest_opts {
 				untrusted images) */
 	int memsize_mb;      /* appliance memory; 0: libguestfs's default */
 	int smp;             /* appliance vCPUs; 0: as many as the host has, up to 2 */
+	int cache_unsafe;    /* writes of a throw-away disk (a lab clone): QEMU ignores
+				flushes; guest_finish still syncs before the appliance
+				exits, so a completed run's data is whole */
 };
 
 /* Creates a handle for disk, adds it and launches the appliance. *out is

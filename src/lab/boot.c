@@ -99,7 +99,16 @@ int boot_domain(struct boot_ctx *b, enum lab_boot mode, const char *virt_type,
 		.kernel = b->kernel, .initrd = b->initrd, .cmdline = b->cmdline,
 		.disk_path = b->disk, .disk_format = "qcow2", .network = b->network, .mac = b->mac,
 		.console_log = b->console};
-	PL_AUTOFREE char *xml = lab_xml_domain(&ds);
+	PL_AUTOFREE char *xml = NULL;
+
+	/* qboot starts a kernel handed over by QEMU in about a second less
+	 * than SeaBIOS under emulation; PXE and disk boots need SeaBIOS. */
+	const char *fw = getenv("PATCHLAB_LAB_FIRMWARE");
+
+	if (mode == LAB_BOOT_KERNEL && access(LAB_QBOOT_ROM, R_OK) == 0 &&
+	    !(fw && strcmp(fw, "seabios") == 0))
+		ds.firmware = LAB_QBOOT_ROM;
+	xml = lab_xml_domain(&ds);
 	virDomainPtr d;
 
 	if (!xml)

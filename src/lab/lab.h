@@ -104,12 +104,17 @@ int lab_virt_error(struct pl_err *err, const char *what);
 
 /* ---- XML --------------------------------------------------------------- */
 
+/* QEMU's minimal firmware, used for kernel boots when installed
+ * (PATCHLAB_LAB_FIRMWARE=seabios keeps SeaBIOS). */
+#define LAB_QBOOT_ROM "/usr/share/qemu/qboot.rom"
+
 struct lab_domain_spec {
 	const char *name, *run_id, *vm;
 	const char *virt_type; /* "kvm" or "qemu" */
 	unsigned memory_mib, vcpus;
 	enum lab_boot boot;
 	const char *kernel, *initrd, *cmdline; /* kernel boot only */
+	const char *firmware;                  /* a ROM instead of SeaBIOS, or NULL */
 	const char *disk_path, *disk_format;
 	const char *network, *mac;
 	const char *console_log;

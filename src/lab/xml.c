@@ -151,6 +151,8 @@ static void xml_domain_os(struct xw *x, const struct lab_domain_spec *s)
 		xw_elem(x, "boot", NULL, A("dev", "network"));
 		break;
 	case LAB_BOOT_KERNEL:
+		if (s->firmware)
+			xw_elem(x, "loader", s->firmware, A("readonly", "yes", "type", "rom"));
 		xw_elem(x, "kernel", s->kernel, NULL);
 		xw_elem(x, "initrd", s->initrd, NULL);
 		xw_elem(x, "cmdline", s->cmdline, NULL);
@@ -186,6 +188,9 @@ static void xml_domain_devices(struct xw *x, const struct lab_domain_spec *s)
 	xw_elem(x, "source", NULL, A("path", s->console_log, "append", "off"));
 	xw_elem(x, "target", NULL, A("port", "0"));
 	xw_end(x);
+	/* No USB controller (libvirt adds one otherwise): less for the guest
+	 * kernel to probe, nothing a lab check needs. */
+	xw_elem(x, "controller", NULL, A("type", "usb", "model", "none"));
 	/* pvpanic: a guest kernel panic reaches libvirt as a crash. */
 	xw_start(x, "video");
 	xw_elem(x, "model", NULL, A("type", "none"));

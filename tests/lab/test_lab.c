@@ -61,7 +61,8 @@ static char *xml_for_case(json_t *c)
 			.memory_mib = (unsigned)json_integer_value(json_object_get(s, "memory_mib")),
 			.vcpus = (unsigned)json_integer_value(json_object_get(s, "vcpus")),
 			.kernel = js(s, "kernel"), .initrd = js(s, "initrd"),
-			.cmdline = js(s, "cmdline"), .disk_path = js(s, "disk_path"),
+			.cmdline = js(s, "cmdline"), .firmware = js(s, "firmware"),
+			.disk_path = js(s, "disk_path"),
 			.disk_format = js(s, "disk_format"), .network = js(s, "network"),
 			.mac = js(s, "mac"), .console_log = js(s, "console_log")};
 
