@@ -116,10 +116,8 @@ void report_svg_bars(struct pl_buf *b, const char *title, const char *unit,
 			            "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 			            "fill=\"%s\"><title>",
 			            x, y + 3, w, row - 6, svg_palette[k]);
-			if (series && series[k]) {
-				report_html_text(b, series[k]);
-				pl_buf_adds(b, ": ");
-			}
+			report_html_text(b, series && series[k] ? series[k] : bars[i].label);
+			pl_buf_adds(b, ": ");
 			svg_num(b, v);
 			pl_buf_adds(b, "</title></rect>");
 			x += w;

@@ -120,4 +120,35 @@ expect "bad since" 2 -- $P report --since yesterday
 stderr_has "bad since: names it" "--since"
 expect "bad policy" 2 -- $P report --policy "$PL_TEST_DATA/gate/bad-empty.json"
 expect "no state" 2 -- $P --state "$T/none" report
+expect "before a scan: a note, no figures" 0 "null true" -- bash -c "$P report --format json $R |
+  jq -r '\"\\(.compliance.hosts_fully_patched) \\([.notes[] | test(\"scan\")] | any)\"'"
+
+# ---- with findings and a rollout (tests/data/report/extras.sql) ----------------------
+sqlite3 "$DB" <"$G/extras.sql" && ok || not_ok "extras.sql"
+expect "json with findings" 0 -- $P report --format json $R --output "$T/x.json"
+expect "CVEs closed by sec-good" 0 "CVE-2026-0001:high CVE-2026-0002:medium" -- \
+  jq -r '[.candidates[1].cves_closed[] | "\(.cve):\(.urgency)"] | join(" ")' "$T/x.json"
+expect "open findings by severity" 0 '1 {"high":1}' -- \
+  jq -c '"\(.findings.open) \(.findings.by_severity | tojson)"' -r "$T/x.json"
+expect "compliance: hosts, fully patched, share, past SLA" 0 "2 1 0.5 1" -- \
+  jq -r '.compliance | "\(.hosts) \(.hosts_fully_patched) \(.share_fully_patched) \(.past_sla)"' "$T/x.json"
+expect "mean days to patch (resolved after 4 days)" 0 "4" -- \
+  jq -r '.compliance.mean_days_to_patch.medium' "$T/x.json"
+expect "hosts: open findings" 0 "db1:0 web1:1" -- \
+  jq -r '[.hosts[] | "\(.name):\(.open_findings)"] | join(" ")' "$T/x.json"
+expect "waves" 0 "canary:succeeded:1:0 pilot:failed:0:1" -- \
+  jq -r '[.candidates[1].rollout.waves[] | "\(.name):\(.state):\(.succeeded):\(.rolled_back)"] | join(" ")' "$T/x.json"
+expect "web1: deployed, with the time it took" 0 "pl-good 1.0 450 0" -- \
+  jq -r '.hosts[] | select(.name == "web1") | "\(.deployed[0].package) \(.deployed[0].version) \(.deployed[0].seconds) \(.failures)"' "$T/x.json"
+expect "db1: a failure and a rollback" 0 "0 1 1" -- \
+  jq -r '.hosts[] | select(.name == "db1") | "\(.deployed | length) \(.failures) \(.rollbacks)"' "$T/x.json"
+expect "html with findings" 0 -- $P report --format html $R --output "$T/x.html"
+for want in '<title>high: 1</title>' '<title>medium: 4</title>' '<title>succeeded: 1</title>' \
+  '<title>rolled back: 1</title>' 'CVE-2026-0001 (high)' '<b>50%</b>hosts fully patched'; do
+  grep -qF -- "$want" "$T/x.html" && ok || not_ok "html with findings lacks '$want'"
+done
+# PATCHLAB_REPORT_KEEP=DIR keeps the HTML report to look at
+[ -n "${PATCHLAB_REPORT_KEEP:-}" ] && cp "$T/x.html" "$PATCHLAB_REPORT_KEEP/"
+expect "csv with findings" 0 -- $P report --format csv $R --output "$T/x.csv"
+golden "$T/x.csv" report-extras.csv
 finish

@@ -4,6 +4,7 @@
 # (lab_runs, checks, the candidate's state after the run) put in with
 # sqlite3, as tests/gate/approve.sh does, plus evidence files in STATE/runs.
 # Defines: DB, POLICY, CAB_PW, server_start, server_stop, PORT, URL.
+: "${T:?source tests/lib.sh first}" "${PATCHLAB_STATE:?source tests/lib.sh first}"
 for t in sqlite3 dpkg-deb jq curl; do
   command -v $t >/dev/null || { echo "no $t: skipped"; exit 77; }
 done
