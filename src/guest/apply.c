@@ -97,8 +97,8 @@ static int apply_dpkg(guestfs_h *g, const struct guest_apply *a, json_t *checks,
 	rc = apply_upload(g, a, &list, err);
 	if (rc == 0) {
 		cmd = pl_strdupf("DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 dpkg "
-				 "--force-confdef --force-confold --force-unsafe-io -i%s 2>&1",
-				 pl_buf_str(&list));
+				 "--force-confdef --force-confold%s -i%s 2>&1",
+				 a->lab_clone ? " --force-unsafe-io" : "", pl_buf_str(&list));
 		rc = apply_sh(g, cmd, &out, &status, err);
 	}
 	pl_buf_release(&list);
@@ -404,7 +404,7 @@ static int apply_steps(guestfs_h *g, const struct guest_apply *a, json_t *checks
 			return 0;
 	if (rc == 0 && a->agent_script)
 		rc = apply_agent(g, a, err);
-	if (rc == 0)
+	if (rc == 0 && a->lab_clone)
 		rc = apply_host_keys(g, err);
 	t = apply_timed("agent and host keys", t);
 	if (rc == 0 && a->kernel_dir)
@@ -416,12 +416,13 @@ static int apply_steps(guestfs_h *g, const struct guest_apply *a, json_t *checks
 int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct guest_applied *out,
 			struct pl_err *err)
 {
-	/* The clone is thrown away when anything fails, so its writes need no
-	 * flush on the way (dpkg fsyncs every file): unsafe cache, unsafe io. */
+	/* A lab clone is thrown away when anything fails, so its writes need
+	 * no flush on the way (dpkg fsyncs every file): unsafe cache and io.
+	 * A production disk keeps both safe. */
 	struct guest_opts go = {.force_tcg = a->force_tcg,
 				.format = "qcow2",
 				.memsize_mb = 1024,
-				.cache_unsafe = 1};
+				.cache_unsafe = a->lab_clone};
 	PL_AUTOGUESTFS guestfs_h *g = NULL;
 	PL_AUTOFREE char *root = NULL;
 	int rc;

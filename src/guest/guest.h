@@ -118,6 +118,9 @@ struct guest_apply {
 	uint64_t min_free_bytes;            /* free space left on / */
 	const char *agent_script, *agent_unit, *agent_config; /* injected when set */
 	const char *kernel_dir;             /* extract the patched kernel pair here */
+	int lab_clone;                      /* a throw-away lab clone: no flushes (unsafe
+					       cache and dpkg io), ssh host keys made on
+					       the host; never for a production disk */
 };
 
 /* What the apply stage learnt, for the boot that follows (owned strings). */

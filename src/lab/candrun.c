@@ -136,7 +136,7 @@ static int cand_apply(struct cand_ctx *x, struct pl_err *err)
 				.evidence_dir = x->b.run.dir,
 				.min_free_bytes = (uint64_t)x->pol->min_free_mb << 20,
 				.agent_script = guest_agent_script, .agent_unit = guest_agent_unit,
-				.agent_config = config, .kernel_dir = kdir};
+				.agent_config = config, .kernel_dir = kdir, .lab_clone = 1};
 
 	if (pl_mkdir_p(kdir, 0755, err) < 0)
 		return err->code;
