@@ -375,6 +375,12 @@ static void html_decisions(struct pl_buf *b, json_t *c)
 		}
 		pl_buf_adds(b, "</table>");
 	}
+	if (!json_array_size(json_object_get(c, "approvals")) &&
+	    !json_array_size(json_object_get(c, "rejections")) &&
+	    !json_array_size(json_object_get(c, "waivers"))) {
+		pl_buf_adds(b, "<p class=\"note\">no decision yet</p>");
+		return;
+	}
 	pl_buf_adds(b, "<table><tr><th>decision</th><th>by</th><th>role</th><th>at</th>"
 	               "<th>note</th></tr>");
 	json_array_foreach (json_object_get(c, "approvals"), i, v) {
