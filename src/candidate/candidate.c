@@ -16,6 +16,8 @@ static const struct {
 	{"new", "testing"},           {"passed", "testing"},      {"failed", "testing"},
 	{"testing", "passed"},        {"testing", "failed"},      {"passed", "approved"},
 	{"passed", "rejected"},       {"failed", "rejected"},     {"approved", "scheduled"},
+	/* only the gate moves a failed candidate on: every failure waived by policy */
+	{"failed", "approved"},
 	{"approved", "rejected"},     {"scheduled", "rolling-out"}, {"scheduled", "rejected"},
 	{"rolling-out", "deployed"},  {"rolling-out", "halted"},  {"halted", "rolling-out"},
 	{"halted", "rolled-back"},    {"rolling-out", "rolled-back"},
@@ -422,7 +424,7 @@ int candidate_list(struct store *st, json_t **out, struct pl_err *err)
 
 /* The state change and its audit entry; the caller holds the transaction. */
 static int candidate_update_state(struct store *st, struct candidate *c, const char *to,
-				  const char *now, struct pl_err *err)
+				  const char *now, const char *actor, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
 	PL_AUTOJSON json_t *d = json_pack("{s:s, s:s}", "from", c->state, "to", to);
@@ -440,11 +442,17 @@ static int candidate_update_state(struct store *st, struct candidate *c, const c
 		return err->code;
 	if (sqlite3_changes(st->db) != 1)
 		return pl_error(err, PL_ESTATE, "candidate '%s' changed state meanwhile", c->name);
-	return audit_append(st, NULL, "set-state", "candidate", c->name, d, err);
+	return audit_append(st, actor, "set-state", "candidate", c->name, d, err);
 }
 
 int candidate_set_state(struct store *st, struct candidate *c, const char *to,
 			struct pl_err *err)
+{
+	return candidate_set_state_by(st, c, to, NULL, err);
+}
+
+int candidate_set_state_by(struct store *st, struct candidate *c, const char *to,
+			   const char *actor, struct pl_err *err)
 {
 	int own = sqlite3_get_autocommit(st->db); /* else the caller's transaction */
 	char now[21];
@@ -455,7 +463,7 @@ int candidate_set_state(struct store *st, struct candidate *c, const char *to,
 	pl_time_iso(pl_clock_now(NULL), now);
 	if (own && store_begin(st, err) < 0)
 		return err->code;
-	if (candidate_update_state(st, c, to, now, err) < 0 ||
+	if (candidate_update_state(st, c, to, now, actor, err) < 0 ||
 	    (own && store_commit(st, err) < 0)) {
 		if (own)
 			store_rollback(st);

@@ -62,6 +62,10 @@ json_t *candidate_to_json(const struct candidate *c);
 int candidate_set_state(struct store *st, struct candidate *c, const char *to,
 			struct pl_err *err);
 
+/* candidate_set_state with the audit entry's actor given (NULL: audit_actor). */
+int candidate_set_state_by(struct store *st, struct candidate *c, const char *to,
+			   const char *actor, struct pl_err *err);
+
 /* 1 when the state machine allows from -> to. */
 int candidate_transition_ok(const char *from, const char *to);
 

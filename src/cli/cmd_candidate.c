@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "candidate/candidate.h"
+#include "gate/gate.h"
 
 static int cmd_candidate_create(struct cli *cli, const struct cli_command *cmd, int argc,
 				char **argv)
@@ -50,16 +51,20 @@ static int cmd_candidate_create(struct cli *cli, const struct cli_command *cmd, 
 	return rc;
 }
 
+/* --format, and --policy FILE where policy is not NULL (show). */
 static int cand_format_only(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
-			    int *fmt)
+			    int *fmt, const char **policy)
 {
 	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+					     {"policy", required_argument, NULL, 'p'},
 					     {NULL, 0, NULL, 0}};
 	int ch;
 
 	*fmt = CLI_FMT_TEXT;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		if (ch != 'f')
+		if (ch == 'p' && policy)
+			*policy = optarg;
+		else if (ch != 'f')
 			return cli_usage_error(cli, cmd, "unknown option");
 		else if (cli_parse_format(cli, optarg, CLI_FMT_TEXT | CLI_FMT_JSON, fmt) < 0)
 			return PL_EUSAGE;
@@ -74,7 +79,7 @@ static int cmd_candidate_list(struct cli *cli, const struct cli_command *cmd, in
 	size_t i;
 	int fmt;
 
-	if (cand_format_only(cli, cmd, argc, argv, &fmt) < 0)
+	if (cand_format_only(cli, cmd, argc, argv, &fmt, NULL) < 0)
 		return cli->err.code;
 	if (optind != argc)
 		return cli_usage_error(cli, cmd, "unexpected argument '%s'", argv[optind]);
@@ -160,7 +165,7 @@ static int cand_runs_json(struct store *st, long id, json_t **out, struct pl_err
 
 static void cand_print(json_t *j)
 {
-	json_t *v, *run;
+	json_t *v;
 	size_t i;
 
 	printf("candidate: %s\nstate:     %s\npatches:\n", json_string_value(json_object_get(j, "name")),
@@ -171,19 +176,9 @@ static void cand_print(json_t *j)
 		       json_string_value(json_object_get(v, "version")),
 		       json_string_value(json_object_get(v, "arch")),
 		       json_string_value(json_object_get(v, "sha256")));
-	json_array_foreach(json_object_get(j, "lab_runs"), i, run) {
-		printf("lab run %s%s%s: %s (%s)\n", json_string_value(json_object_get(run, "run")),
-		       json_object_get(run, "subset") ? " subset " : "",
-		       json_string_value(json_object_get(run, "subset")) ?: "",
-		       json_string_value(json_object_get(run, "verdict")) ?: "no verdict",
-		       json_string_value(json_object_get(run, "started_at")));
-		cli_print_stages(json_object_get(run, "stages"), "    ");
-		cli_print_checks(json_object_get(run, "checks"), "    ");
-		if (json_object_get(run, "evidence_dir"))
-			printf("    evidence: %s (console: %s)\n",
-			       json_string_value(json_object_get(run, "evidence_dir")),
-			       json_string_value(json_object_get(run, "console_log")));
-	}
+	/* one page: the change record; every run's stages and checks are in JSON */
+	cli_print_change_record(json_object_get(j, "change_record"),
+				json_object_get(j, "lab_runs"));
 }
 
 static int cmd_candidate_show(struct cli *cli, const struct cli_command *cmd, int argc,
@@ -191,21 +186,38 @@ static int cmd_candidate_show(struct cli *cli, const struct cli_command *cmd, in
 {
 	struct candidate c;
 	struct store *st;
-	json_t *j, *runs = NULL;
-	int fmt;
+	struct gate_policy pol;
+	json_t *j, *runs = NULL, *rec = NULL;
+	const char *policy = NULL;
+	int fmt, rc;
 
-	if (cand_format_only(cli, cmd, argc, argv, &fmt) < 0)
+	if (cand_format_only(cli, cmd, argc, argv, &fmt, &policy) < 0)
 		return cli->err.code;
 	if (optind != argc - 1)
 		return cli_usage_error(cli, cmd, "expected a candidate name");
-	if (cli_store(cli, &st, 0) < 0 || candidate_get(st, argv[optind], &c, &cli->err) < 0)
+	if ((policy ? gate_policy_load(policy, &pol, &cli->err)
+		    : gate_policy_default(&pol, &cli->err)) < 0)
 		return cli->err.code;
-	if (cand_runs_json(st, c.id, &runs, &cli->err) < 0) {
+	rc = cli_store(cli, &st, 0);
+	if (rc == 0)
+		rc = candidate_get(st, argv[optind], &c, &cli->err);
+	if (rc < 0) {
+		gate_policy_free(&pol);
+		return rc;
+	}
+	rc = cand_runs_json(st, c.id, &runs, &cli->err);
+	if (rc == 0) /* the change record: evidence, requirements, decisions */
+		rc = gate_change_record(st, &c, &pol, pl_clock_system(), &rec, &cli->err);
+	gate_policy_free(&pol);
+	if (rc < 0) {
+		json_decref(runs);
+		json_decref(rec);
 		candidate_clear(&c);
-		return cli->err.code;
+		return rc;
 	}
 	j = candidate_to_json(&c);
 	json_object_set_new(j, "lab_runs", runs);
+	json_object_set_new(j, "change_record", rec);
 	candidate_clear(&c);
 	if (fmt == CLI_FMT_JSON)
 		return cli_print_json(j);
@@ -223,7 +235,14 @@ const struct cli_command cli_candidate_commands[] = {
 	 cmd_candidate_create, NULL, 0},
 	{"list", "list the candidates", "candidate list [--format text|json]", cmd_candidate_list,
 	 NULL, 0},
-	{"show", "show a candidate, its patches and every lab run with its checks",
-	 "candidate show NAME [--format text|json]", cmd_candidate_show, NULL, 0},
+	{"show", "show a candidate, its patches and its change record",
+	 "candidate show NAME [--policy FILE] [--format text|json]\n"
+	 "\n"
+	 "The state, the patches and the change record: the latest lab run per\n"
+	 "image with its check counts, failed checks and evidence directory, every\n"
+	 "promotion requirement of the policy (built-in policies/default.json\n"
+	 "unless --policy) with its state, the approvals, waivers and rejections.\n"
+	 "JSON adds every lab run with its stages and checks (\"lab_runs\").",
+	 cmd_candidate_show, NULL, 0},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

@@ -1,34 +1,20 @@
 /* gate.c - policies and the fail-closed verdict. */
-#include "gate.h"
+#include "gate-private.h"
 
 #include "policy_default.h" /* generated from policies/default.json by CMake */
 
 static const char *const policy_keys[] = {"name", "description", "required_checks",
 					  "allowed_failed_units", "max_boot_seconds",
-					  "min_free_mb", NULL};
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
+					  "min_free_mb", "promotion", NULL};
 
 void gate_policy_free(struct gate_policy *p)
 {
 	free(p->file);
 	free(p->name);
-	strv_free(p->required);
-	strv_free(p->allowed_failed_units);
+	gate_strv_free(p->required);
+	gate_strv_free(p->allowed_failed_units);
+	gate_promotion_free(p->promotion);
 	memset(p, 0, sizeof(*p));
-}
-
-static int check_name_ok(const char *s)
-{
-	const char *slash = strchr(s, '/');
-
-	return slash && slash > s && slash[1] &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-/") == strlen(s);
 }
 
 static int unit_ok(const char *s)
@@ -70,14 +56,15 @@ static int policy_from_json(json_t *root, const char *file, struct gate_policy *
 	if (pl_json_check_keys(&d, root, "$", policy_keys) < 0 ||
 	    pl_json_get_str(&d, root, "$", "name", PL_J_REQUIRED, &name) < 0 ||
 	    pl_json_get_str(&d, root, "$", "description", PL_J_OPTIONAL, &desc) < 0 ||
-	    policy_strings(&d, root, "required_checks", PL_J_REQUIRED, check_name_ok,
+	    policy_strings(&d, root, "required_checks", PL_J_REQUIRED, gate_check_name_ok,
 			   "a check name such as \"boot/services\"", &out->required) < 0 ||
 	    policy_strings(&d, root, "allowed_failed_units", PL_J_OPTIONAL, unit_ok,
 			   "a systemd unit name", &out->allowed_failed_units) < 0 ||
 	    pl_json_get_int(&d, root, "$", "max_boot_seconds", PL_J_OPTIONAL, 1, 86400,
 			    &out->max_boot_seconds) < 0 ||
 	    pl_json_get_int(&d, root, "$", "min_free_mb", PL_J_OPTIONAL, 0, 1 << 30,
-			    &out->min_free_mb) < 0) {
+			    &out->min_free_mb) < 0 ||
+	    gate_promotion_parse(&d, root, &out->promotion) < 0) {
 		gate_policy_free(out);
 		return err->code ? err->code : PL_EINVAL;
 	}

@@ -13,10 +13,10 @@ static void test_transitions(void **state)
 		{"new", "testing"},        {"testing", "passed"},       {"testing", "failed"},
 		{"failed", "testing"},     {"passed", "approved"},      {"approved", "scheduled"},
 		{"scheduled", "rolling-out"}, {"rolling-out", "halted"}, {"halted", "rolled-back"},
-		{"rolling-out", "deployed"},
+		{"rolling-out", "deployed"}, {"failed", "approved"},
 	};
 	static const char *const bad[][2] = {
-		{"new", "approved"},     {"failed", "approved"},   {"testing", "approved"},
+		{"new", "approved"},     {"failed", "deployed"},   {"testing", "approved"},
 		{"new", "deployed"},     {"deployed", "testing"},  {"rejected", "approved"},
 		{"passed", "passed"},    {"bogus", "testing"},     {"new", ""},
 	};
