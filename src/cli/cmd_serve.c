@@ -16,8 +16,9 @@ int cmd_serve(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 	                                     {"policy", required_argument, NULL, 'p'},
 	                                     {"rollout-policy", required_argument, NULL, 'r'},
 	                                     {"access-log", no_argument, NULL, 'a'},
+	                                     {"run-due", required_argument, NULL, 'd'},
 	                                     {NULL, 0, NULL, 0}};
-	struct server_opts o = {"127.0.0.1:8080", 0, 0, NULL, NULL, NULL, NULL};
+	struct server_opts o = {"127.0.0.1:8080", 0, 0, NULL, NULL, NULL, NULL, 0};
 	const char *policy = NULL, *rollout = NULL;
 	struct gate_policy gp;
 	struct rollout_policy rp;
@@ -25,7 +26,7 @@ int cmd_serve(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 	struct store *st;
 	sigset_t sigs;
 	uint64_t body;
-	int ch, sig = 0, threads, rc;
+	int ch, sig = 0, threads, every, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -52,6 +53,11 @@ int cmd_serve(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 			break;
 		case 'a':
 			o.access_log = stderr;
+			break;
+		case 'd':
+			if (pl_parse_int(optarg, 10, 86400, &every, "--run-due", &cli->err) < 0)
+				return PL_EUSAGE;
+			o.run_due_every = (unsigned)every;
 			break;
 		default:
 			return cli_usage_error(cli, cmd, "unknown option");

@@ -35,14 +35,29 @@ const struct cli_command cli_commands[] = {
 	 "still fails; two patches that fail only together are found as a pair.\n"
 	 "Records the culprit(s) and the runs it took. Exit 0 when found.",
 	 cmd_bisect, NULL, 0},
-	{"scan", "list the installed packages that miss a patch, and the CVEs it fixes",
+	{"scan", "find the patches every host misses, or those of one dpkg status file",
+	 "scan [--host H ...] [--format text|json]\n"
 	 "scan --dpkg-status FILE --packages FILE [--packages FILE ...] [--feed FILE ...]\n"
 	 "     [--release NAME] [--format tsv|json]\n"
 	 "\n"
-	 "One shot, no database: compares dpkg's status file with Packages indexes\n"
-	 "(plain, gzip or xz, told apart by content) and lists each installed package\n"
-	 "whose candidate (the highest version of the same name and architecture, as\n"
-	 "apt picks with default pins) is newer. With --feed (Debian Security Tracker\n"
+	 "Without --dpkg-status and --packages: the database scan. Every host of the\n"
+	 "inventory (or each --host) against the synced indexes of its release\n"
+	 "(os_version 12 is bookworm: bookworm, bookworm-updates, bookworm-security;\n"
+	 "its arch, else its packages' most common one, plus all) and the feeds in\n"
+	 "the database: each installed package with a newer candidate is a finding,\n"
+	 "with the CVEs the update fixes for that release, their severity, CVSS,\n"
+	 "EPSS, KEV and a priority 0-100 (see 'patchlab findings'). The findings of\n"
+	 "the scanned hosts are replaced in one transaction: a finding that persists\n"
+	 "keeps its first_seen, one that is gone is marked resolved. Prints hosts\n"
+	 "scanned, findings (new, changed, resolved), by severity and priority, the\n"
+	 "unfixed CVEs and the seconds. A host that is not Debian, has no release,\n"
+	 "no packages or no synced index of its release is skipped with a note and\n"
+	 "keeps its findings; then the exit is 1.\n"
+	 "\n"
+	 "With them, one shot, no database: compares dpkg's status file with\n"
+	 "Packages indexes (plain, gzip or xz, told apart by content) and lists each\n"
+	 "installed package whose candidate (the highest version of the same name\n"
+	 "and architecture, as apt picks with default pins) is newer. With --feed (Debian Security Tracker\n"
 	 "JSON, or OSV advisories: a .json file, a directory or a .zip of them, whose\n"
 	 "ECOSYSTEM ranges for the release's Debian:N count; see src/detect/detect.h),\n"
 	 "a CVE of the installed SOURCE package counts as fixed by the upgrade\n"
@@ -50,12 +65,28 @@ const struct cli_command cli_commands[] = {
 	 "/etc/os-release, else bookworm) at a source version above the installed\n"
 	 "one and not above the candidate's. severity is the highest urgency among\n"
 	 "those CVEs (unimportant < low < medium < high; \"not yet assigned\" is\n"
-	 "medium); priority is for now the same word (a risk score comes later).\n"
+	 "medium); the one-shot priority column is the same word (the database\n"
+	 "scan scores priorities).\n"
 	 "TSV (default): package, arch, installed, candidate, cves, severity,\n"
 	 "priority, '-' when empty. JSON adds the source versions and lists open\n"
 	 "and undetermined CVEs of installed packages under \"unfixed\".\n"
 	 "Exit 2 on a missing or malformed input, naming the file and line.",
 	 cmd_scan, NULL, 0},
+	{"findings", "the findings of the last scans, by priority",
+	 "findings [--host H] [--role R] [--top N] [--min-priority P] [--resolved|--all]\n"
+	 "     [--format text|json]\n"
+	 "findings --unfixed --host H [--format text|json]\n"
+	 "\n"
+	 "Open findings (--resolved: those resolved, --all: both), highest priority\n"
+	 "first (ties: host, package, arch). P is P1..P4, critical, high, medium,\n"
+	 "low or a score 0-100. The priority (src/risk/risk.h, README) is\n"
+	 "10 x base x threat x kev x exposure x environment x controls, capped at\n"
+	 "100, at least 70 for a KEV CVE: base is the highest CVSS v3 score of the\n"
+	 "CVEs fixed (the tracker urgency where a CVE has no vector), threat comes\n"
+	 "from EPSS, the rest from the host's controls and environment. JSON adds\n"
+	 "each finding's factors. --unfixed lists the open and undetermined CVEs of\n"
+	 "the host's installed sources (no fix in the release yet).",
+	 cmd_findings, NULL, 0},
 	{"inventory", "production hosts and the packages they run", "inventory SUBCOMMAND ...",
 	 NULL, cli_inventory_commands, 0},
 	{"repo", "vendor repositories: signed, verified index sync and .deb downloads",
@@ -144,7 +175,7 @@ const struct cli_command cli_commands[] = {
 	 cmd_report, NULL, 0},
 	{"serve", "the CAB dashboard and JSON API over HTTP",
 	 "serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE] [--policy FILE]\n"
-	 "      [--rollout-policy FILE] [--access-log]\n"
+	 "      [--rollout-policy FILE] [--access-log] [--run-due SECONDS]\n"
 	 "\n"
 	 "Serves the dashboard (candidates with their evidence and change record,\n"
 	 "findings, inventory and drift, rollouts and the calendar, the audit log,\n"
@@ -156,7 +187,10 @@ const struct cli_command cli_commands[] = {
 	 "line. Users come from 'patchlab user add'; browsers log in at /login,\n"
 	 "scripts send 'Authorization: Bearer TOKEN' ('patchlab user token').\n"
 	 "Reading needs a user, approve and reject the cab role (as the policy's\n"
-	 "'cab' approver). Request bodies over --max-body (default 64K) get 413.",
+	 "'cab' approver). Request bodies over --max-body (default 64K) get 413.\n"
+	 "--run-due SECONDS (10 to 86400) also executes what is due in the\n"
+	 "rollouts every SECONDS, as 'rollout run-due' from a timer does; each\n"
+	 "pass is a line of the access log.",
 	 cmd_serve, NULL, 0},
 	{"user", "dashboard users: add, list, remove, token", "user SUBCOMMAND ...", NULL,
 	 cli_user_commands, 0},

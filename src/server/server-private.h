@@ -24,6 +24,11 @@ struct server {
 	const struct pl_clock *clock;
 	unsigned port;
 	pthread_mutex_t log_mu;
+	/* the run-due loop */
+	pthread_t due;
+	int due_started, due_stop;
+	pthread_mutex_t due_mu;
+	pthread_cond_t due_cv;
 };
 
 /* One request: what came in, who sent it, and the response being built. */

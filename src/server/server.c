@@ -7,6 +7,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <strings.h>
+#include <time.h>
+
+#include "rollout/rollout.h"
 
 #define SRV_CSP                                                                                    \
 	"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "         \
@@ -404,6 +407,66 @@ int server_parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *
 	return 0;
 }
 
+/* ---- the rollouts' run-due loop ------------------------------------------------- */
+
+static void srv_due_pass(struct server *s)
+{
+	struct rollout_run_opts o = {s->clock, NULL, 0, NULL, NULL};
+	struct pl_err err = PL_ERR_INIT;
+	struct store *st = NULL;
+	json_t *report = NULL;
+	double start = pl_monotonic();
+	int rc = store_open(s->dir, 0, &st, &err);
+
+	if (rc == 0)
+		rc = rollout_run_due(st, &o, &report, &err);
+	store_close(st);
+	if (s->o.access_log) {
+		pthread_mutex_lock(&s->log_mu);
+		fprintf(s->o.access_log, "run-due %s %zu rollouts %.1fms%s%s\n",
+		        rc == 0          ? "ok"
+		        : rc == PL_EFAIL ? "fail"
+		                         : "error",
+		        json_array_size(json_object_get(report, "rollouts")),
+		        (pl_monotonic() - start) * 1000, rc ? ": " : "", rc ? err.msg : "");
+		fflush(s->o.access_log);
+		pthread_mutex_unlock(&s->log_mu);
+	}
+	json_decref(report);
+}
+
+static void *srv_due_loop(void *arg)
+{
+	struct server *s = arg;
+
+	pthread_mutex_lock(&s->due_mu);
+	while (!s->due_stop) {
+		struct timespec until;
+
+		pthread_mutex_unlock(&s->due_mu);
+		srv_due_pass(s);
+		pthread_mutex_lock(&s->due_mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += s->o.run_due_every;
+		while (!s->due_stop && pthread_cond_timedwait(&s->due_cv, &s->due_mu, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&s->due_mu);
+	return NULL;
+}
+
+static void srv_due_stop(struct server *s)
+{
+	if (!s->due_started)
+		return;
+	pthread_mutex_lock(&s->due_mu);
+	s->due_stop = 1;
+	pthread_cond_signal(&s->due_cv);
+	pthread_mutex_unlock(&s->due_mu);
+	pthread_join(s->due, NULL);
+	s->due_started = 0;
+}
+
 static void srv_free(struct server *s)
 {
 	if (s->ro.free)
@@ -411,6 +474,8 @@ static void srv_free(struct server *s)
 	if (s->rw.free)
 		srv_pool_close(&s->rw);
 	pthread_mutex_destroy(&s->log_mu);
+	pthread_mutex_destroy(&s->due_mu);
+	pthread_cond_destroy(&s->due_cv);
 	free(s->dir);
 	free(s);
 }
@@ -434,6 +499,8 @@ int server_start(const char *state_dir, const struct server_opts *o, struct serv
 	s->o = *o;
 	s->clock = o->clock ? o->clock : pl_clock_system();
 	pthread_mutex_init(&s->log_mu, NULL);
+	pthread_mutex_init(&s->due_mu, NULL);
+	pthread_cond_init(&s->due_cv, NULL);
 	/* the writer first: it migrates, and creates the WAL files readers need */
 	if (srv_pool_open(&s->rw, state_dir, 0, 1, err) < 0 ||
 	    srv_pool_open(&s->ro, state_dir, STORE_READONLY, threads + 1, err) < 0) {
@@ -454,6 +521,14 @@ int server_start(const char *state_dir, const struct server_opts *o, struct serv
 	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
+	if (o->run_due_every) {
+		if (pthread_create(&s->due, NULL, srv_due_loop, s) != 0) {
+			MHD_stop_daemon(s->d);
+			srv_free(s);
+			return pl_error(err, PL_EENV, "cannot start the run-due thread");
+		}
+		s->due_started = 1;
+	}
 	*out = s;
 	return 0;
 }
@@ -467,6 +542,7 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	srv_due_stop(s);
 	MHD_stop_daemon(s->d);
 	srv_free(s);
 }

@@ -14,6 +14,11 @@
  * shows (src/candidate/, src/lab/, src/inventory/, src/rollout/,
  * src/audit/, src/report/).
  *
+ * With run_due_every, one more thread executes what is due in the rollouts
+ * (rollout_run_due, as 'patchlab rollout run-due' from a timer does) every
+ * so many seconds on its own connection, and logs one line per pass to the
+ * access log.
+ *
  * Access: every route but /login, /healthz and /static/ needs a user.
  * Browsers log in at /login and get a session cookie (HttpOnly, Secure,
  * SameSite=Strict; 12 h); every form carries the session's CSRF token and
@@ -45,6 +50,7 @@ struct server_opts {
 	const struct rollout_policy *rollout; /* for the calendar (borrowed) */
 	const struct pl_clock *clock;         /* NULL: the system clock */
 	FILE *access_log;                     /* one line per request, or NULL */
+	unsigned run_due_every; /* seconds between 'rollout run-due' passes; 0: none */
 };
 
 struct server;

@@ -40,6 +40,8 @@ done
 expect "the database says approved" 0 approved -- sqlite3 "$DB" "SELECT state FROM candidates WHERE name = 'sec-good'"
 expect "one approval, by carol" 0 "carol" -- sqlite3 "$DB" "SELECT group_concat(actor) FROM approvals"
 expect "audit verify" 0 -- $PATCHLAB audit verify
+server_stop
+expect "the server exits 0 on SIGTERM" 0 "0" -- echo "$SERVER_RC"
 if [ -n "${PATCHLAB_SCREENSHOTS:-}" ]; then
   mkdir -p "$PATCHLAB_SCREENSHOTS" && cp "$T"/shots/*.png "$PATCHLAB_SCREENSHOTS/"
 fi

@@ -74,11 +74,13 @@ server_start() {
   URL=http://127.0.0.1:$PORT
 }
 
-# server_stop: SIGTERM to the pid we started, and wait for it.
+# server_stop: SIGTERM to the pid we started, and wait for it (its exit
+# status in SERVER_RC).
 server_stop() {
   if [ -n "${SERVER_PID:-}" ]; then
     kill -TERM "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
+    SERVER_RC=0
+    wait "$SERVER_PID" 2>/dev/null || SERVER_RC=$?
     SERVER_PID=
   fi
 }

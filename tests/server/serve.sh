@@ -177,4 +177,21 @@ expect "audit verify at the end" 0 -- $PATCHLAB audit verify
 pid=$SERVER_PID
 server_stop
 kill -0 "$pid" 2>/dev/null && not_ok "the server still runs after SIGTERM" || ok
+is "the server exits 0 on SIGTERM" "$SERVER_RC" 0
+grep -q Sanitizer "$T/serve.err" && not_ok "sanitizer: $(grep -m3 -A5 Sanitizer "$T/serve.err")" || ok
+
+# ---- --run-due: the rollouts' loop runs beside the server -------------------------
+server_start --run-due 10 --access-log
+for _ in $(seq 1 50); do grep -q '^run-due ' "$T/serve.err" && break; sleep 0.1; done
+has "a run-due pass at start" "run-due ok 0 rollouts" "$T/serve.err"
+is "still serving" "$(code GET /healthz)" 200
+has "the access log" "GET /healthz 200 -" "$T/serve.err"
+expect "a port in use" 3 -- $PATCHLAB serve --listen 127.0.0.1:$PORT
+stderr_has "a port in use: says so" "cannot listen on '127.0.0.1:$PORT'"
+server_stop
+is "the server with its loop stops on SIGTERM" "$SERVER_RC" 0
+expect "--run-due out of range" 2 -- $PATCHLAB serve --run-due 1
+stderr_has "--run-due: says the range" "--run-due"
+expect "--listen without a port" 2 -- $PATCHLAB serve --listen 127.0.0.1
+expect "--listen on a name" 2 -- $PATCHLAB serve --listen example.org:80
 finish
