@@ -21,6 +21,8 @@ static const struct {
 	{"approved", "rejected"},     {"scheduled", "rolling-out"}, {"scheduled", "rejected"},
 	{"rolling-out", "deployed"},  {"rolling-out", "halted"},  {"halted", "rolling-out"},
 	{"halted", "rolled-back"},    {"rolling-out", "rolled-back"},
+	/* a rollout halted before its first wave, and resumed */
+	{"scheduled", "halted"},      {"halted", "scheduled"},
 };
 
 int candidate_transition_ok(const char *from, const char *to)
