@@ -49,6 +49,13 @@
 #                                   one file, of which the last 2000 bytes
 #                                   are kept. Exit 124 (or 137 at/after the
 #                                   timeout) counts as timed out.
+#   remove_after_run                once the checks are done, remove the
+#                                   agent (script, unit, its enabling
+#                                   symlink, the config directory) before
+#                                   the result is written: the next boot is
+#                                   a plain one (a production target after a
+#                                   rollout). "self_removed" says if it
+#                                   worked (null when not asked).
 # Directive problems go to "errors"; the result is written regardless.
 #
 # Result: $ROOT/var/lib/patchlab-agent/result.json (removed at start; the
@@ -234,6 +241,7 @@ fi
 # --- configuration ---------------------------------------------------------
 
 SETTLE=300
+REMOVE=0
 if [ ! -e "$CONF" ]; then
 	err "no configuration file $CONF"
 elif [ ! -r "$CONF" ] || ! cat "$CONF" >"$W/config" 2>/dev/null; then
@@ -291,6 +299,13 @@ EOF
 				err "config line $n: command $a1: EXPECT_EXIT must be 0-255"
 			else
 				printf '%s %s %s %s %s\n' command "$a1" "$a2" "$a3" "$rest" >>"$W/commands"
+			fi
+			;;
+		remove_after_run)
+			if [ -z "$a1" ]; then
+				REMOVE=1
+			else
+				err "config line $n: remove_after_run takes no argument"
 			fi
 			;;
 		*)
@@ -482,6 +497,27 @@ BOOT_ID=
 [ -r /proc/sys/kernel/random/boot_id ] && read -r BOOT_ID </proc/sys/kernel/random/boot_id
 UPTIME=$(uptime_now)
 
+# --- self removal (remove_after_run) ---------------------------------------
+
+SELF_REMOVED=null
+if [ "$REMOVE" = 1 ]; then
+	SELF_REMOVED=true
+	for f in "$ROOT/etc/systemd/system/multi-user.target.wants/patchlab-agent.service" \
+		"$ROOT/etc/systemd/system/patchlab-agent.service" "$ROOT/usr/local/sbin/patchlab-agent"; do
+		rm -f "$f" 2>/dev/null
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			SELF_REMOVED=false
+			err "cannot remove $f"
+		fi
+	done
+	rm -rf "$ROOT/etc/patchlab-agent" 2>/dev/null
+	if [ -e "$ROOT/etc/patchlab-agent" ]; then
+		SELF_REMOVED=false
+		err "cannot remove $ROOT/etc/patchlab-agent"
+	fi
+	console "patchlab-agent: removed itself ($SELF_REMOVED)"
+fi
+
 # --- result ----------------------------------------------------------------
 
 {
@@ -507,6 +543,7 @@ UPTIME=$(uptime_now)
 	printf ' "ports": [%s],\n' "$(join "$W/ports.json")"
 	printf ' "files": [%s],\n' "$(join "$W/files.json")"
 	printf ' "commands": [%s],\n' "$(join "$W/commands.json")"
+	printf ' "self_removed": %s,\n' "$SELF_REMOVED"
 	printf ' "errors": [%s]}\n' "$(join "$W/errors")"
 } >"$RESULT.tmp"
 written=$?

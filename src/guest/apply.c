@@ -37,6 +37,7 @@ void guest_applied_clear(struct guest_applied *a)
 	free(a->kernel);
 	free(a->initrd);
 	free(a->root_uuid);
+	json_decref(a->before);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -155,6 +156,36 @@ static int apply_versions(guestfs_h *g, const struct guest_expect *e, size_t n, 
 		guest_check_add(checks, stage, "versions", "pass", NULL,
 				"%zu package(s) installed at the candidate's versions", n);
 	pl_buf_release(&bad);
+	pkgdb_pkglist_free(&l);
+	return 0;
+}
+
+/* {package: {"version": V or null, "status": S}} of the expected packages;
+ * *all_at gets 1 when each is installed at its expected version. */
+static int apply_versions_json(guestfs_h *g, const struct guest_expect *e, size_t n, json_t **out,
+			       int *all_at, struct pl_err *err)
+{
+	struct pkgdb_pkglist l = PKGDB_PKGLIST_INIT;
+	PL_AUTOFREE char *status = NULL;
+	size_t len;
+
+	*all_at = 1;
+	if (guest_read(g, "/var/lib/dpkg/status", &status, &len, err) < 0 ||
+	    pkgdb_dpkg_status_parse(status, len, "/var/lib/dpkg/status", &l, err) < 0)
+		return err->code;
+	*out = json_object();
+	for (size_t i = 0; i < n; i++) {
+		const struct pkgdb_pkg *p = pkgdb_pkglist_find(&l, e[i].package,
+							       strcmp(e[i].arch, "all") ? e[i].arch
+											: NULL);
+		int at = p && p->installed && p->version && strcmp(p->version, e[i].version) == 0;
+
+		*all_at &= at;
+		json_object_set_new(*out, e[i].package,
+				    json_pack("{s:s?, s:s}", "version",
+					      p && p->installed ? p->version : NULL, "status",
+					      p ? pkgdb_state_name(p->state) : "not-installed"));
+	}
 	pkgdb_pkglist_free(&l);
 	return 0;
 }
@@ -382,8 +413,17 @@ static int apply_steps(guestfs_h *g, const struct guest_apply *a, json_t *checks
 {
 	size_t before = json_array_size(checks);
 	double t = pl_monotonic();
-	int rc = apply_dpkg(g, a, checks, err);
+	int all_at = 0, rc = apply_versions_json(g, a->expect, a->nexpect, &out->before, &all_at, err);
 
+	if (rc == 0 && a->skip_installed && all_at) {
+		out->already = 1;
+		guest_check_add(checks, "apply", "dpkg", "pass", NULL,
+				"every package is installed at the candidate's version already: "
+				"dpkg not run");
+		return 0;
+	}
+	if (rc == 0)
+		rc = apply_dpkg(g, a, checks, err);
 	t = apply_timed("dpkg", t);
 	if (rc == 0)
 		rc = apply_versions(g, a->expect, a->nexpect, "apply", checks, err);
@@ -425,9 +465,8 @@ int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct gues
 				.cache_unsafe = a->lab_clone};
 	PL_AUTOGUESTFS guestfs_h *g = NULL;
 	PL_AUTOFREE char *root = NULL;
-	int rc;
-
 	double t = pl_monotonic();
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (guest_open(a->disk, &go, &g, err) < 0 ||
@@ -435,11 +474,28 @@ int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct gues
 		return err->code;
 	t = apply_timed("appliance launch and mount", t);
 	rc = apply_steps(g, a, checks, out, root, err);
+	if (rc == 0 && !out->root_uuid)
+		out->root_uuid = guestfs_vfs_uuid(g, root);
 	t = pl_monotonic();
 	if (rc == 0)
 		rc = guest_finish(g, err);
 	apply_timed("appliance shutdown", t);
 	return rc;
+}
+
+int guest_read_versions(const char *disk, const char *format, const char *root_uuid,
+			int force_tcg, const struct guest_expect *expect, size_t nexpect,
+			json_t **out, struct pl_err *err)
+{
+	struct guest_opts go = {.force_tcg = force_tcg, .readonly = 1, .format = format};
+	PL_AUTOGUESTFS guestfs_h *g = NULL;
+	PL_AUTOFREE char *root = NULL;
+	int all_at;
+
+	*out = NULL;
+	if (guest_open(disk, &go, &g, err) < 0 || guest_mount_known(g, root_uuid, 1, &root, err) < 0)
+		return err->code;
+	return apply_versions_json(g, expect, nexpect, out, &all_at, err);
 }
 
 /* One item of an agent list, appended to b as text; returns 1 when it passed. */

@@ -121,12 +121,15 @@ struct guest_apply {
 	int lab_clone;                      /* a throw-away lab clone: no flushes (unsafe
 					       cache and dpkg io), ssh host keys made on
 					       the host; never for a production disk */
+	int skip_installed;                 /* every package at its version already: no dpkg */
 };
 
 /* What the apply stage learnt, for the boot that follows (owned strings). */
 struct guest_applied {
 	char *kernel_version, *kernel, *initrd; /* local copies, in kernel_dir */
 	char *root_uuid;
+	json_t *before;  /* {package: installed version or null} before dpkg ran */
+	int already;     /* skip_installed and nothing to do: dpkg never ran */
 };
 void guest_applied_clear(struct guest_applied *a);
 
@@ -137,6 +140,14 @@ void guest_applied_clear(struct guest_applied *a);
  * caller fails closed). */
 int guest_apply_patches(const struct guest_apply *a, json_t *checks, struct guest_applied *out,
 			struct pl_err *err);
+
+/* The installed versions of the expected packages on disk (opened
+ * read-only in format), as {package: {"version": V or null, "status": dpkg's
+ * state word}}; *out is the caller's. For re-inspecting a machine after a
+ * change (a rollout's post-deploy audit). */
+int guest_read_versions(const char *disk, const char *format, const char *root_uuid,
+			int force_tcg, const struct guest_expect *expect, size_t nexpect,
+			json_t **out, struct pl_err *err);
 
 /* After the clone's boot: reads the agent's result, the journal's errors
  * and the package versions, read-only, into checks; evidence files go to

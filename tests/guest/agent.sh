@@ -226,6 +226,36 @@ run_agent "$T/nonl" sh
 check "last line read" "(cmd('last')['exit'], cmd('last')['output'], cmd('last')['output_bytes'], d['errors'])" "(0, '', 0, [])"
 run_checks
 
+# remove_after_run: the agent, its unit, symlink and config are gone, the
+# result is still written and says so; other files stay.
+SUITE=remove-after-run
+R=$T/rm
+mkdir -p "$R/etc/patchlab-agent" "$R/etc/systemd/system/multi-user.target.wants" "$R/usr/local/sbin"
+printf 'remove_after_run\ncommand ok 5 0 true\n' >"$R/etc/patchlab-agent/config"
+cp "$AGENT" "$R/usr/local/sbin/patchlab-agent"
+cp "$PL_SRC/src/guest/agent.service" "$R/etc/systemd/system/patchlab-agent.service"
+ln -s /etc/systemd/system/patchlab-agent.service \
+  "$R/etc/systemd/system/multi-user.target.wants/patchlab-agent.service"
+touch "$R/etc/systemd/system/other.service"
+run_agent "$R" sh
+check "self_removed" "(d['self_removed'], d['errors'], cmd('ok')['ok'])" "(True, [], True)"
+run_checks
+[ ! -e "$R/usr/local/sbin/patchlab-agent" ] && [ ! -e "$R/etc/systemd/system/patchlab-agent.service" ] &&
+  [ ! -L "$R/etc/systemd/system/multi-user.target.wants/patchlab-agent.service" ] &&
+  [ ! -e "$R/etc/patchlab-agent" ] && [ -e "$R/etc/systemd/system/other.service" ] &&
+  ok || not_ok "$SUITE: the agent's files are gone, the others stay: $(find "$R" | sort | tr '\n' ' ')"
+SUITE=no-removal
+run_agent "$T/nonl" sh
+check "self_removed is null when not asked" "d['self_removed']" "None"
+run_checks
+SUITE=remove-bad
+mkdir -p "$T/rmbad/etc/patchlab-agent"
+printf 'remove_after_run now\n' >"$T/rmbad/etc/patchlab-agent/config"
+run_agent "$T/rmbad" sh
+check "an argument is an error" "(d['self_removed'], d['errors'])" \
+  "(None, ['config line 1: remove_after_run takes no argument'])"
+run_checks
+
 # Static checks of the script itself, when the tools are here.
 expect "dash -n" 0 -- sh -n "$AGENT"
 if command -v shellcheck >/dev/null 2>&1; then
