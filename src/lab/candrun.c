@@ -16,7 +16,7 @@
 
 /* The agent's config from the lab's smoke checks (lab files forbid newlines
  * in every value, so each directive stays one line). */
-static char *cand_agent_config(const struct lab_def *def)
+char *lab_agent_config(const struct lab_def *def)
 {
 	struct pl_buf b = PL_BUF_INIT;
 
@@ -128,7 +128,7 @@ struct cand_ctx {
 
 static int cand_apply(struct cand_ctx *x, struct pl_err *err)
 {
-	PL_AUTOFREE char *config = cand_agent_config(x->b.def);
+	PL_AUTOFREE char *config = lab_agent_config(x->b.def);
 	PL_AUTOFREE char *kdir = pl_path_join(x->b.run.dir, "kernel");
 	struct guest_apply a = {.disk = x->b.disk, .root_uuid = x->b.im->root_uuid,
 				.force_tcg = x->force_tcg, .debs = x->debs,

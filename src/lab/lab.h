@@ -70,6 +70,10 @@ int lab_def_default(struct lab_def *out, struct pl_err *err);
 int lab_def_parse(const char *text, const char *file, struct lab_def *out, struct pl_err *err);
 void lab_def_free(struct lab_def *d);
 
+/* The smoke agent's configuration (src/guest/agent.sh) for def's smoke
+ * checks and boot timeout, one directive a line; the caller frees it. */
+char *lab_agent_config(const struct lab_def *def);
+
 /* "pxe", "kernel", "disk" <-> enum lab_boot */
 int lab_boot_parse(const char *s, enum lab_boot *out);
 const char *lab_boot_name(enum lab_boot b);
