@@ -162,6 +162,11 @@ static int cal_parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
+int rollout_duration_parse(const char *s, int64_t *out)
+{
+	return cal_parse_duration(s, out);
+}
+
 static int cal_name_ok(const char *s)
 {
 	size_t n = strlen(s);

@@ -3,14 +3,17 @@
 
 #include "rollout_policy_default.h" /* generated from policies/rollout-default.json */
 
-/* Waves (later) add their key here and their parser below. */
-static const char *const rollout_policy_keys[] = {"name", "description", "windows", NULL};
+static const char *const rollout_policy_keys[] = {"name", "description", "windows", "waves", NULL};
 
 void rollout_policy_free(struct rollout_policy *p)
 {
 	for (size_t i = 0; i < p->nwindows; i++)
 		rollout_window_rule_clear(&p->windows[i]);
 	free(p->windows);
+	for (size_t i = 0; i < p->nwaves; i++)
+		rollout_wave_rule_clear(&p->waves[i]);
+	free(p->waves);
+	free(p->text);
 	free(p->file);
 	free(p->name);
 	free(p->description);
@@ -62,12 +65,17 @@ int rollout_policy_from_json(json_t *root, const char *file, struct rollout_poli
 	if (pl_json_check_keys(&d, root, "$", rollout_policy_keys) < 0 ||
 	    pl_json_get_str(&d, root, "$", "name", PL_J_REQUIRED, &name) < 0 ||
 	    pl_json_get_str(&d, root, "$", "description", PL_J_OPTIONAL, &desc) < 0 ||
-	    policy_windows(&d, root, out) < 0) {
+	    policy_windows(&d, root, out) < 0 || rollout_waves_parse(&d, root, out) < 0) {
 		rollout_policy_free(out);
 		return err->code ? err->code : PL_EINVAL;
 	}
 	out->name = pl_strdup(name);
 	out->description = desc ? pl_strdup(desc) : NULL;
+	out->text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!out->text) {
+		rollout_policy_free(out);
+		return pl_error(err, PL_ENOMEM, "%s: cannot serialise the policy", file);
+	}
 	return 0;
 }
 
