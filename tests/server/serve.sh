@@ -164,6 +164,17 @@ is "a cab token needs no CSRF token" "$(code POST /api/candidates/sec-bad/approv
 has "(refused by the gate, not by the server)" "rejected" "$T/body"
 expect "audit verify after the decisions" 0 -- $PATCHLAB audit verify
 
+# ---- findings and rollouts (the rows tests/data/report/extras.sql puts in) -----------
+sqlite3 "$DB" <"$PL_TEST_DATA/report/extras.sql" && ok || not_ok "extras.sql"
+is "api findings" "$(code GET /api/findings $CAB)" 200
+is "api findings: open, by severity, the top one" "$(jq -r '"\(.open) \(.by_severity.high) \(.top[0].host) \(.top[0].package) \(.top[0].level)"' "$T/body")" "1 1 web1 pl-good P1"
+is "findings page" "$(code GET /findings $CAB)" 200
+has "findings page: the finding" "<td>web1</td><td>pl-good</td><td>0.9</td><td>1.0</td><td>high</td>" "$T/body"
+is "rollouts page" "$(code GET /rollouts $CAB)" 200
+has "rollouts page: a wave" "<td>sec-good</td><td>canary</td><td>succeeded</td>" "$T/body"
+is "dashboard with findings" "$(code GET / $CAB)" 200
+has "dashboard: the findings chart" "<title>high: 1</title>" "$T/body"
+
 # ---- logout ------------------------------------------------------------------------------
 is "logout needs the CSRF token" "$(code POST /logout $CAB)" 403
 is "logout" "$(code POST /logout $CAB -d "csrf=$CSRF")" 303
