@@ -581,7 +581,8 @@ static int request_hosts(struct store *st, const struct rollout_ansible_request 
 		int has = !q->tag;
 
 		json_array_foreach (json_object_get(v, "tags"), k, t)
-			has |= json_is_string(t) && strcmp(json_string_value(t), q->tag) == 0;
+			has |= q->tag && json_is_string(t) &&
+			       strcmp(json_string_value(t), q->tag) == 0;
 		if (has)
 			json_array_append(sel, v);
 	}
