@@ -5,6 +5,7 @@
 
 #include "candidate/candidate.h"
 #include "gate/gate.h"
+#include "lab/lab.h"
 
 static int cmd_candidate_create(struct cli *cli, const struct cli_command *cmd, int argc,
 				char **argv)
@@ -98,71 +99,6 @@ static int cmd_candidate_list(struct cli *cli, const struct cli_command *cmd, in
 	return 0;
 }
 
-/* Every lab run of the candidate with its checks, newest last. */
-static int cand_runs_json(struct store *st, long id, json_t **out, struct pl_err *err)
-{
-	PL_AUTOSTMT sqlite3_stmt *r = NULL, *c = NULL;
-	json_t *runs = json_array();
-	int rc;
-
-	if (store_prepare(st,
-			  "SELECT id, state, verdict, subset, started_at, ended_at, result"
-			  " FROM lab_runs WHERE candidate_id = ? ORDER BY started_at, rowid",
-			  &r, err) < 0 ||
-	    store_prepare(st,
-			  "SELECT stage, name, status, detail, evidence FROM checks"
-			  " WHERE run_id = ? ORDER BY id",
-			  &c, err) < 0) {
-		json_decref(runs);
-		return PL_EDB;
-	}
-	sqlite3_bind_int64(r, 1, id);
-	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
-		json_t *res = json_loads(store_col_text(r, 6), 0, NULL);
-		json_t *checks = json_array();
-		json_t *run = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s?}", "run",
-					store_col_text(r, 0), "state", store_col_text(r, 1),
-					"verdict",
-					sqlite3_column_type(r, 2) == SQLITE_NULL ? NULL
-										  : store_col_text(r, 2),
-					"subset",
-					sqlite3_column_type(r, 3) == SQLITE_NULL ? NULL
-										  : store_col_text(r, 3),
-					"started_at", store_col_text(r, 4), "ended_at",
-					sqlite3_column_type(r, 5) == SQLITE_NULL ? NULL
-										  : store_col_text(r, 5));
-
-		sqlite3_reset(c);
-		sqlite3_bind_text(c, 1, store_col_text(r, 0), -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(c) == SQLITE_ROW)
-			json_array_append_new(
-				checks, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "stage",
-						  store_col_text(c, 0), "name", store_col_text(c, 1),
-						  "status", store_col_text(c, 2), "detail",
-						  store_col_text(c, 3), "evidence",
-						  sqlite3_column_type(c, 4) == SQLITE_NULL
-							  ? NULL
-							  : store_col_text(c, 4)));
-		json_object_set_new(run, "checks", checks);
-		if (res) {
-			const char *keys[] = {"stages", "evidence_dir", "console_log", "boot",
-					      "reasons", NULL};
-
-			for (int k = 0; keys[k]; k++)
-				if (json_object_get(res, keys[k]))
-					json_object_set(run, keys[k], json_object_get(res, keys[k]));
-			json_decref(res);
-		}
-		json_array_append_new(runs, run);
-	}
-	if (rc != SQLITE_DONE) {
-		json_decref(runs);
-		return store_error(st, err, "reading lab runs");
-	}
-	*out = runs;
-	return 0;
-}
-
 static void cand_print(json_t *j)
 {
 	json_t *v;
@@ -205,7 +141,7 @@ static int cmd_candidate_show(struct cli *cli, const struct cli_command *cmd, in
 		gate_policy_free(&pol);
 		return rc;
 	}
-	rc = cand_runs_json(st, c.id, &runs, &cli->err);
+	rc = lab_candidate_runs(st, c.id, &runs, &cli->err);
 	if (rc == 0) /* the change record: evidence, requirements, decisions */
 		rc = gate_change_record(st, &c, &pol, pl_clock_system(), &rec, &cli->err);
 	gate_policy_free(&pol);
