@@ -3,9 +3,6 @@
 # logins, roles, CSRF, refusals that change nothing, escaping, limits.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/fixture.sh"
-fixture_build
-server_start
-
 # code METHOD PATH [CURL ARGS...]: the HTTP status only
 code() {
   local m=$1 p=$2
@@ -21,6 +18,33 @@ snapshot() {
     SELECT count(*) FROM approvals; SELECT count(*) FROM audit_log"
 }
 state_of() { sqlite3 "$DB" "SELECT state FROM candidates WHERE name = '$1'"; }
+
+fixture_build
+
+# ---- the user commands ----------------------------------------------------------
+users() { sqlite3 "$DB" "SELECT name || ':' || role FROM users ORDER BY name" | tr '\n' ' '; }
+before=$(users)
+expect "user add: a bad role" 2 -- bash -c "echo password-123 | $PATCHLAB user add dan --role admin --password-stdin"
+stderr_has "bad role: names the roles" "'admin' is not one of viewer, qa, cab"
+expect "user add: a taken name" 2 -- bash -c "echo password-123 | $PATCHLAB user add carol --role qa --password-stdin"
+stderr_has "taken: says so" "user 'carol' exists already"
+expect "user add: a bad name" 2 -- bash -c "echo password-123 | $PATCHLAB user add 'da n' --role qa --password-stdin"
+expect "user add: a short password" 2 -- bash -c "echo short | $PATCHLAB user add dan --role qa --password-stdin"
+stderr_has "short: says how long" "8-1024 characters"
+expect "user add: no password on stdin" 2 -- bash -c "$PATCHLAB user add dan --role qa --password-stdin </dev/null"
+expect "user add: no terminal" 2 -- bash -c "setsid $PATCHLAB user add dan --role qa </dev/null"
+stderr_has "no terminal: the way out" "--password-stdin"
+expect "user remove: unknown" 2 -- $PATCHLAB user remove nobody
+expect "user token: unknown" 2 -- $PATCHLAB user token nobody
+expect "user token: bad days" 2 -- $PATCHLAB user token carol --days 0
+is "refused user commands changed nothing" "$(users)" "$before"
+expect "user list" 0 -- $PATCHLAB user list
+$PATCHLAB user list --format json | jq -e 'all(.[]; has("password_hash") | not) and length == 3' >/dev/null &&
+  ok || not_ok "user list json: three users, no hashes"
+is "the hashes are yescrypt" "$(sqlite3 "$DB" "SELECT count(*) FROM users WHERE password_hash LIKE '\$y\$%'")" 3
+is "user add is audited" "$(sqlite3 "$DB" "SELECT count(*) FROM audit_log WHERE action = 'user-add'")" 3
+server_start
+
 
 # ---- without a user -----------------------------------------------------------
 is "health" "$(code GET /healthz)" 200
