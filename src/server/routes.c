@@ -106,8 +106,9 @@ void srv_url_segment(struct pl_buf *b, const char *s)
 	}
 }
 
-/* Matches path against pattern; params receive the decoded {} segments.
- * A parameter is 1-128 bytes after decoding, without '/' or a leading '.'. */
+/* Matches path (libmicrohttpd has decoded it already: it is never decoded
+ * twice) against pattern; params receive the {} segments, each 1-128
+ * bytes, without a control character or a leading '.'. */
 static int route_path_match(const char *pattern, const char *path, char param[3][129])
 {
 	int np = 0;
@@ -115,12 +116,14 @@ static int route_path_match(const char *pattern, const char *path, char param[3]
 	while (*pattern && *path) {
 		if (strncmp(pattern, "{}", 2) == 0) {
 			size_t n = strcspn(path, "/");
-			PL_AUTOFREE char *seg = n ? url_decode(path, n, 0) : NULL;
 
-			if (!seg || np == 3 || strlen(seg) > 128 || strchr(seg, '/') ||
-			    seg[0] == '.')
+			if (n == 0 || n > 128 || np == 3 || path[0] == '.')
 				return 0;
-			memcpy(param[np++], seg, strlen(seg) + 1);
+			for (size_t i = 0; i < n; i++)
+				if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+					return 0;
+			memcpy(param[np], path, n);
+			param[np++][n] = '\0';
 			pattern += 2;
 			path += n;
 		} else if (*pattern++ != *path++) {

@@ -118,13 +118,17 @@ static void srv_header(struct MHD_Response *resp, const char *k, const char *v)
 static void srv_log(struct srv_req *r, double start)
 {
 	struct server *s = r->srv;
+	PL_AUTOBUF struct pl_buf url = PL_BUF_INIT;
 
 	if (!r->status)
 		r->status = MHD_HTTP_OK;
 	if (!s->o.access_log)
 		return;
+	/* the path comes decoded: no control character reaches the log */
+	for (const char *p = r->url; *p; p++)
+		pl_buf_addc(&url, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
 	pthread_mutex_lock(&s->log_mu);
-	fprintf(s->o.access_log, "%s %s %u %s %.1fms\n", r->method, r->url, r->status,
+	fprintf(s->o.access_log, "%s %s %u %s %.1fms\n", r->method, pl_buf_str(&url), r->status,
 	        r->authed ? r->id.name : "-", (pl_monotonic() - start) * 1000);
 	fflush(s->o.access_log);
 	pthread_mutex_unlock(&s->log_mu);
