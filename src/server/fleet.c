@@ -125,7 +125,9 @@ void srv_get_findings(struct srv_req *r)
 			PL_AUTOFREE char *cves =
 			    json_dumps(json_object_get(v, "cves"), JSON_COMPACT | JSON_ENCODE_ANY);
 
-			pl_buf_addf(&r->out, "<tr><td>%.1f</td>",
+			pl_buf_adds(&r->out, "<tr><td>");
+			server_html(&r->out, js(v, "level") ?: "-");
+			pl_buf_addf(&r->out, " (%.0f)</td>",
 			            json_number_value(json_object_get(v, "priority")));
 			td(&r->out, js(v, "host"));
 			td(&r->out, js(v, "package"));
