@@ -82,6 +82,7 @@ int cmd_init(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
 int cmd_status(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_version_compare(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_scan(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_findings(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 
 /* Sub-tables of the command groups. */
 extern const struct cli_command cli_image_commands[];

@@ -119,7 +119,8 @@ int pl_json_load_file(const char *path, json_t **out, struct pl_err *err)
 
 int pl_json_print(FILE *f, const json_t *j)
 {
-	if (json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+	/* 15 significant digits: 9.8 prints as 9.8, not 9.8000000000000007 */
+	if (json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) < 0)
 		return PL_EIO;
 	fputc('\n', f);
 	return 0;

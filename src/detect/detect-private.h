@@ -70,4 +70,45 @@ int detect_get_str(const char *file, json_t *obj, const char *path, const char *
 int detect_file_load(const char *path, char **out, size_t *len, char sha256[65],
                      struct pl_err *err);
 
+/* ---- the one-shot matching rules, shared with the database scan (scan.c) --- */
+
+/* The feed's CVEs of source src: [*first, *first + return). */
+size_t detect_feed_range(const struct detect_feed *f, const char *src, size_t *first);
+
+/* 1 when c is fixed by going from source version inst to cand:
+ * resolved, fixed version not "0", inst < fixed <= cand. */
+int detect_cve_fixes(const struct detect_cve *c, const char *inst, const char *cand);
+
+/* ---- hash tables for the database scan (intern.c) --------------------------- */
+
+/* Interned strings: each distinct string once, named by a dense id. */
+struct detect_strtab {
+	char **s;    /* id -> string (owned, NUL-terminated) */
+	size_t *len; /* id -> length */
+	size_t n, cap;
+	uint32_t *slot; /* open addressing: id + 1, 0 for empty */
+	size_t nslot;   /* a power of two */
+};
+
+/* The id of s[0..len), added when new. */
+uint32_t detect_strtab_intern(struct detect_strtab *t, const char *s, size_t len);
+/* 1 and *id when s[0..len) is there, else 0. */
+int detect_strtab_find(const struct detect_strtab *t, const char *s, size_t len, uint32_t *id);
+void detect_strtab_free(struct detect_strtab *t);
+
+/* 64-bit keys (any but UINT64_MAX) to uint32 values. */
+struct detect_u64map {
+	uint64_t *k;
+	uint32_t *v;
+	size_t n, nslot;
+};
+
+/* 1 and *val when key is there, else 0. */
+int detect_u64map_get(const struct detect_u64map *m, uint64_t key, uint32_t *val);
+/* Makes room for n keys without growing again. */
+void detect_u64map_reserve(struct detect_u64map *m, size_t n);
+/* Sets key to val (added or replaced). */
+void detect_u64map_put(struct detect_u64map *m, uint64_t key, uint32_t val);
+void detect_u64map_free(struct detect_u64map *m);
+
 #endif

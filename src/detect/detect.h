@@ -422,4 +422,121 @@ void detect_result_free(struct detect_result *r);
  * NULL when the file or the field is missing. */
 char *detect_os_codename(const char *path);
 
+/* ---- the database scan (dbscan.c, hostrel.c) ----------------------------- */
+
+/*
+ * 'patchlab scan' without input files: the hosts of the inventory against
+ * the synced indexes (src/repo) and the feeds in the database. Findings are
+ * replaced in ONE transaction (tables of migration 12: scans, host_scans,
+ * upgrades, upgrade_cves, findings, candidate_findings; the cache
+ * scan_pkgs, scan_pkgsets, scan_dirty).
+ *
+ * - Release: from the host's os and os_version (detect_host_release). A
+ *   host that is not Debian or has no known release is skipped with a note.
+ * - Architecture: the host's arch field (x86_64 is amd64, aarch64 arm64:
+ *   detect_debian_arch), else the most common one among its installed
+ *   packages other than "all". "all" packages are matched in the indexes of
+ *   that architecture; a package of another architecture in that one's
+ *   (none synced: counted in the host's note, not matched).
+ * - Indexes: every synced suite whose name, Codename or Suite is RELEASE,
+ *   RELEASE-updates or RELEASE-security, binary-ARCH and binary-all. A host
+ *   with none is skipped with a note and its findings stay as they were:
+ *   nothing is resolved on no evidence. So is a host without packages.
+ * - Upgradable and the CVEs fixed: the one-shot scan's rules (top of this
+ *   file) with the host's release's rows of every debian-tracker feed.
+ * - Unfixed (counted per host, listed by detect_findings_unfixed): the
+ *   open and undetermined CVEs of the installed sources; "missing": CVEs
+ *   the tracker resolves above the installed source version that no synced
+ *   candidate reaches (is the security suite synced?). A CVE fixed at "0"
+ *   or at or below the installed version is "not affected": neither.
+ * - Risk per upgrade: the highest CVSS v3 base score of its CVEs
+ *   (feed_cvss, from OSV feeds), the highest EPSS, KEV membership, the
+ *   highest tracker urgency (its severity); the priority (src/risk) with
+ *   the host's exposure, environment, "critical" tag, firewall and EDR
+ *   (src/inventory's inv_host_context).
+ * - History: a finding is (host, release, package, arch, installed
+ *   version). One that persists keeps its first_seen; its candidate, CVEs
+ *   and priority follow the feeds and indexes. One no longer found on a
+ *   host that was scanned gets resolved_at (now) and last_seen (the host's
+ *   previous scan). An open finding's last_seen is its host's last scan
+ *   (host_scans.evaluated_at; the view findings_view shows both).
+ * - Speed: a host's package list is re-read from host_packages only after
+ *   it changed (triggers mark it in scan_dirty); see dbscan.c.
+ */
+struct detect_dbscan_opts {
+	const char *const *hosts;           /* only these (NULL-terminated); NULL: all */
+	const struct pl_progress *progress; /* NULL: silent */
+	const struct pl_clock *clock;       /* NULL: the system clock */
+	int host_details;                   /* fill details[] */
+};
+
+/* What a database scan did; release with detect_dbscan_result_release(). */
+struct detect_dbscan_result {
+	long scan_id;
+	size_t hosts, scanned, skipped; /* looked at, evaluated, skipped with a note */
+	size_t packages;                /* installed packages evaluated */
+	size_t rebuilt;                 /* package lists read again from host_packages */
+	size_t findings;                /* open on the scanned hosts after the scan */
+	size_t opened, updated, unchanged, resolved;
+	size_t by_severity[5];   /* no CVE, unimportant, low, medium, high */
+	size_t by_level[4];      /* P1 .. P4 */
+	size_t unfixed, missing; /* summed over hosts (see above) */
+	double seconds;
+	json_t *notes;   /* [{host, note, skipped}] */
+	json_t *details; /* with host_details: [{host, release, arch, scanned,
+	                    packages, findings, unfixed, missing, note}] */
+};
+
+/* Scans (see above). PL_ENOTFOUND for a named host that does not exist;
+ * nothing is written on any error. */
+int detect_dbscan(struct store *st, const struct detect_dbscan_opts *o,
+                  struct detect_dbscan_result *res, struct pl_err *err);
+void detect_dbscan_result_release(struct detect_dbscan_result *r);
+
+/* The Debian codename of a host: os empty or starting with "Debian" (any
+ * case), os_version a codename ("bookworm", "12 (bookworm)") or a version
+ * whose major number names one ("12", "12.5": bookworm; 10 buster to 15
+ * duke). 0 and *codename (caller frees), or -1 and *why (caller frees). */
+int detect_host_release(const char *os, const char *os_version, char **codename, char **why);
+
+/* dpkg's name of an architecture: x86_64 -> amd64, aarch64 -> arm64,
+ * i686 -> i386, armv7l -> armhf, ppc64le -> ppc64el; others unchanged;
+ * NULL for NULL or "". Static strings or arch itself. */
+const char *detect_debian_arch(const char *arch);
+
+/* ---- findings (findings.c) ------------------------------------------------ */
+
+enum detect_findings_state {
+	DETECT_FINDINGS_OPEN = 0,
+	DETECT_FINDINGS_RESOLVED,
+	DETECT_FINDINGS_ALL
+};
+
+struct detect_findings_query {
+	const char *host; /* NULL: every host */
+	const char *role; /* NULL: every role */
+	int min_priority; /* lowest score, 0..100 */
+	size_t top;       /* at most this many; 0: all */
+	int state;        /* enum detect_findings_state */
+	int factors;      /* add each finding's priority factors */
+};
+
+/*
+ * The findings of the last scans, sorted by priority (highest first), then
+ * host, package and arch: a JSON array of {id, host, role, environment,
+ * release, package, arch, installed, candidate, source, installed_source,
+ * candidate_source, cves, severity, cvss, epss, kev, priority, level,
+ * first_seen, last_seen, resolved_at} and with factors the priority's
+ * factors (risk_priority_json of the inputs the scan used). A named host
+ * that does not exist is PL_ENOTFOUND. *out is the caller's.
+ */
+int detect_findings_list(struct store *st, const struct detect_findings_query *q, json_t **out,
+                         struct pl_err *err);
+
+/* The open and undetermined CVEs of host's installed sources in the
+ * release its last scan found: [{package, source, cve, status, urgency}],
+ * sorted by source, CVE, package. PL_ENOTFOUND for an unknown host,
+ * PL_ESTATE for one never scanned. */
+int detect_findings_unfixed(struct store *st, const char *host, json_t **out, struct pl_err *err);
+
 #endif

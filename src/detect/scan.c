@@ -6,7 +6,7 @@
 #include "detect/detect-private.h"
 
 /* The feed's CVEs of source src: [*first, *first + return). */
-static size_t feed_of(const struct detect_feed *f, const char *src, size_t *first)
+size_t detect_feed_range(const struct detect_feed *f, const char *src, size_t *first)
 {
 	size_t lo = 0, hi = f->n, end;
 
@@ -25,7 +25,7 @@ static size_t feed_of(const struct detect_feed *f, const char *src, size_t *firs
 }
 
 /* installed < fixed <= candidate, fixed "0" meaning never affected. */
-static int fixes(const struct detect_cve *c, const char *inst, const char *cand)
+int detect_cve_fixes(const struct detect_cve *c, const char *inst, const char *cand)
 {
 	if (!c->resolved || strcmp(c->fixed, "0") == 0)
 		return 0;
@@ -34,12 +34,12 @@ static int fixes(const struct detect_cve *c, const char *inst, const char *cand)
 
 static void add_cves(const struct detect_feed *f, struct detect_upgrade *u)
 {
-	size_t first, n = feed_of(f, u->source, &first);
+	size_t first, n = detect_feed_range(f, u->source, &first);
 
 	for (size_t i = first; i < first + n; i++) {
 		const struct detect_cve *c = &f->c[i];
 
-		if (!fixes(c, u->installed_source, u->candidate_source))
+		if (!detect_cve_fixes(c, u->installed_source, u->candidate_source))
 			continue;
 		/* sorted by id: a repeat (two feeds) is the previous one */
 		if (u->ncves && strcmp(u->cves[u->ncves - 1], c->id) == 0) {
@@ -57,7 +57,7 @@ static void add_cves(const struct detect_feed *f, struct detect_upgrade *u)
 static void add_unfixed(const struct detect_feed *f, const struct pkgdb_pkg *p,
                         struct detect_result *r, size_t *cap)
 {
-	size_t first, n = feed_of(f, p->source, &first);
+	size_t first, n = detect_feed_range(f, p->source, &first);
 
 	for (size_t i = first; i < first + n; i++) {
 		const struct detect_cve *c = &f->c[i];
