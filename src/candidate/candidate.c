@@ -227,7 +227,7 @@ static int candidate_audit_create(struct store *st, const char *name, const stru
 }
 
 static int candidate_insert(struct store *st, const char *name, struct patch *p, size_t n,
-			    struct pl_err *err)
+			    long *idp, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *c = NULL, *l = NULL;
 	char now[21];
@@ -248,6 +248,7 @@ static int candidate_insert(struct store *st, const char *name, struct patch *p,
 					  name)
 			       : store_error(st, err, "creating the candidate");
 	id = (long)sqlite3_column_int64(c, 0);
+	*idp = id;
 	if (store_prepare(st, "INSERT INTO candidate_patches(candidate_id, patch_id) VALUES (?, ?)",
 			  &l, err) < 0)
 		return PL_EDB;
@@ -264,34 +265,51 @@ static int candidate_insert(struct store *st, const char *name, struct patch *p,
 }
 
 int candidate_create(struct store *st, const char *name, char *const *debs, size_t ndebs,
-		     struct candidate *out, struct pl_err *err)
+                     struct candidate *out, struct pl_err *err)
+{
+	struct candidate_deb *d = pl_calloc(ndebs + 1, sizeof(*d));
+	int rc;
+
+	for (size_t i = 0; i < ndebs; i++)
+		d[i].path = debs[i];
+	rc = candidate_create_from(st, name, d, ndebs, NULL, NULL, out, err);
+	free(d);
+	return rc;
+}
+
+int candidate_create_from(struct store *st, const char *name, const struct candidate_deb *debs,
+                          size_t ndebs, candidate_create_hook hook, void *ctx,
+                          struct candidate *out, struct pl_err *err)
 {
 	struct patch *p;
 	size_t n = 0;
+	long id = 0;
 	int rc = 0;
 
 	if (!candidate_name_ok(name))
 		return pl_error(err, PL_EINVAL,
-				"candidate name '%s': use 1-64 of A-Z a-z 0-9 . _ -, starting "
-				"alphanumeric",
-				name);
+		                "candidate name '%s': use 1-64 of A-Z a-z 0-9 . _ -, starting "
+		                "alphanumeric",
+		                name);
 	if (ndebs == 0)
 		return pl_error(err, PL_EINVAL, "a candidate needs at least one --deb");
 	p = pl_calloc(ndebs, sizeof(*p));
 	for (; n < ndebs && rc == 0; n++)
-		rc = patch_prepare(st, debs[n], NULL, &p[n], err);
+		rc = patch_prepare(st, debs[n].path, debs[n].origin, &p[n], err);
 	if (rc < 0)
 		n--; /* the failed one cleared itself */
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
 			if (strcmp(p[i].package, p[j].package) == 0 &&
 			    strcmp(p[i].arch, p[j].arch) == 0) {
-				rc = pl_error(err, PL_EINVAL, "%s and %s are both %s:%s", debs[i],
-					      debs[j], p[i].package, p[i].arch);
+				rc = pl_error(err, PL_EINVAL, "%s and %s are both %s:%s",
+				              debs[i].path, debs[j].path, p[i].package, p[i].arch);
 				break;
 			}
 	if (rc == 0 && store_begin(st, err) == 0) {
-		rc = candidate_insert(st, name, p, n, err);
+		rc = candidate_insert(st, name, p, n, &id, err);
+		if (rc == 0 && hook)
+			rc = hook(st, id, p, n, ctx, err);
 		if (rc == 0)
 			rc = store_commit(st, err);
 		if (rc < 0)

@@ -46,6 +46,25 @@ int patch_store_add(struct store *st, const char *deb, const char *origin, struc
 int candidate_create(struct store *st, const char *name, char *const *debs, size_t ndebs,
 		     struct candidate *out, struct pl_err *err);
 
+/* One .deb to make a candidate from: its file, and where it came from (a
+ * URL; NULL: the file's path) as the patch's origin. */
+struct candidate_deb {
+	const char *path;
+	const char *origin;
+};
+
+/* Called in the transaction that creates candidate id, with its patches
+ * (registered, in the order given): what the hook writes commits or rolls
+ * back with the candidate. */
+typedef int (*candidate_create_hook)(struct store *st, long id, const struct patch *patches,
+                                     size_t n, void *ctx, struct pl_err *err);
+
+/* candidate_create with origins and a hook (NULL: none); the same checks,
+ * the same one transaction. */
+int candidate_create_from(struct store *st, const char *name, const struct candidate_deb *debs,
+                          size_t ndebs, candidate_create_hook hook, void *ctx,
+                          struct candidate *out, struct pl_err *err);
+
 /* Loads a candidate with its patches: PL_ENOTFOUND when there is none. */
 int candidate_get(struct store *st, const char *name, struct candidate *out,
 		  struct pl_err *err);
@@ -71,5 +90,32 @@ int candidate_transition_ok(const char *from, const char *to);
 
 /* Candidate names: 1-64 of [A-Za-z0-9._-], starting alphanumeric. */
 int candidate_name_ok(const char *name);
+
+/* ---- proposing a candidate from findings (propose.c) ---------------- */
+
+struct candidate_propose_opts {
+	int min_priority;        /* lowest score, 0..100 (risk_priority_parse) */
+	const char *host, *role; /* at most one; NULL: every host */
+	int dry_run;             /* locate the .debs only: no download, no write */
+	const struct pl_progress *progress;
+};
+
+/*
+ * Creates candidate name from the open findings (src/detect) at or above
+ * o->min_priority, of o->host or o->role: one patch per (package, candidate
+ * version, arch), each located in the synced indexes and downloaded with
+ * repo_deb_fetch (size and SHA-256 checked against the signed index: a
+ * tampered .deb is refused and nothing is added), stored content-addressed
+ * in the patch store, and the candidate with its candidate_findings rows
+ * created in one transaction. PL_ENOTFOUND when no finding matches (saying
+ * whether there are none or none that high), PL_EINVAL when they need two
+ * versions of one package, PL_EEXIST for a taken name. Dependencies are not
+ * resolved (the lab's apply check catches a missing one). *out: {candidate,
+ * dry_run, state, min_priority, min_level, host, role, findings, hosts,
+ * patches: [{package, version, arch, release, repo, url, size, sha256,
+ * findings, hosts}]}, the caller's.
+ */
+int candidate_propose(struct store *st, const char *name, const struct candidate_propose_opts *o,
+                      json_t **out, struct pl_err *err);
 
 #endif
