@@ -600,7 +600,7 @@ static int sched_store(struct store *st, struct candidate *c, const struct rollo
 	if (sched_insert_rollout(st, c->name, c, p, f, unassigned, now, &rid, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < pl->nwaves; i++) {
-		int64_t wid;
+		int64_t wid = 0;
 
 		if (sched_insert_wave(st, rid, i, &pl->waves[i], &wid, err) < 0 ||
 		    sched_insert_targets(st, rid, wid, &pl->waves[i], hosts, err) < 0)
