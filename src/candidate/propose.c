@@ -210,27 +210,29 @@ static int pp_record(struct store *st, long id, const struct patch *patches, siz
 static json_t *pp_json(const char *name, const struct pp *p, const struct candidate_propose_opts *o,
                        size_t nfindings, const struct candidate *c)
 {
-	json_t *arr = json_array(), *hosts = json_object();
+	json_t *arr = json_array(), *hosts = json_object(), *j;
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct pp_patch *x = &p->v[i];
 		PL_AUTOFREE char *url = pl_strdupf("%s/%s", x->deb.uri, x->deb.filename);
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:I, s:s, s:I, s:I}",
-		                      "package", x->package, "version", x->version, "arch", x->arch,
-		                      "release", x->release, "repo", x->deb.repo, "url", url,
-		                      "size", (json_int_t)x->deb.size, "sha256", x->deb.sha256,
-		                      "findings", (json_int_t)x->nfindings, "hosts",
-		                      (json_int_t)json_object_size(x->hosts));
+		json_t *item = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:I, s:s, s:I, s:I}",
+		                         "package", x->package, "version", x->version, "arch",
+		                         x->arch, "release", x->release, "repo", x->deb.repo, "url",
+		                         url, "size", (json_int_t)x->deb.size, "sha256",
+		                         x->deb.sha256, "findings", (json_int_t)x->nfindings,
+		                         "hosts", (json_int_t)json_object_size(x->hosts));
 
 		json_object_update(hosts, x->hosts);
-		json_array_append_new(arr, j);
+		json_array_append_new(arr, item);
 	}
-	return json_pack("{s:s, s:b, s:s?, s:i, s:s, s:s?, s:s?, s:I, s:I, s:o}", "candidate", name,
-	                 "dry_run", o->dry_run, "state", c ? c->state : NULL, "min_priority",
-	                 o->min_priority, "min_level",
-	                 risk_priority_level_name(risk_priority_level(o->min_priority)), "host",
-	                 o->host, "role", o->role, "findings", (json_int_t)nfindings, "hosts",
-	                 (json_int_t)json_object_size(hosts), "patches", arr);
+	j = json_pack("{s:s, s:b, s:s?, s:i, s:s, s:s?, s:s?, s:I, s:I, s:o}", "candidate", name,
+	              "dry_run", o->dry_run, "state", c ? c->state : NULL, "min_priority",
+	              o->min_priority, "min_level",
+	              risk_priority_level_name(risk_priority_level(o->min_priority)), "host",
+	              o->host, "role", o->role, "findings", (json_int_t)nfindings, "hosts",
+	              (json_int_t)json_object_size(hosts), "patches", arr);
+	json_decref(hosts);
+	return j;
 }
 
 static int pp_exists(struct store *st, const char *name, struct pl_err *err)

@@ -363,7 +363,7 @@ static int tuples_load(struct ds *s)
 	}
 	if (rc != SQLITE_DONE)
 		return store_error(s->st, s->err, "reading the scan's package cache");
-	q = NULL;
+	store_stmt_finalizep(&q);
 	if (prepare(s, "SELECT host_id FROM scan_dirty", &q) < 0)
 		return PL_EDB;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
