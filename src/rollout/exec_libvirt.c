@@ -676,10 +676,15 @@ static void lv_patch(const struct rollout_lv_ctx *x, struct rollout_lv_target *t
 			               x->n, t->boot_seconds);
 		}
 	} else {
-		PL_AUTOFREE char *why = pl_strdupf(
-		    "%s", json_string_value(json_array_get(reasons, 0)) ?: "the gate failed it");
+		struct pl_buf why = PL_BUF_INIT;
+		json_t *v;
+		size_t i;
 
-		lv_undo(x, t, why);
+		/* every reason: the first is often the consequence ("degraded") */
+		json_array_foreach(reasons, i, v)
+			pl_buf_addf(&why, "%s%s", i ? "; " : "", json_string_value(v));
+		lv_undo(x, t, why.len ? pl_buf_str(&why) : "the gate failed it");
+		pl_buf_release(&why);
 	}
 	json_object_set_new(t->result, "verdict",
 	                    json_string(strcmp(t->state, "succeeded") == 0 ? "pass" : "fail"));

@@ -3,11 +3,12 @@
 # daemon, where the candidate breaks one target.
 #
 # Three persistent domains (qcow2 overlays of the project's Debian image in
-# $T, on an isolated network of their own with DHCP) with their own host
-# names: fleet-a (the canary, running when the rollout starts), fleet-b and
-# fleet-c (shut off). The candidate is pl-fleet 1.0, built here with
-# dpkg-deb: it enables a unit that fails at boot on the host named
-# fleet-c only. Approval goes through 'patchlab approve' after the one
+# $T, on an isolated network of their own with DHCP), each with its own
+# SMBIOS serial number: fleet-a (the canary, running when the rollout
+# starts), fleet-b and fleet-c (shut off). The candidate is pl-fleet 1.0,
+# built here with dpkg-deb: it enables a unit that fails at boot on the
+# machine whose serial is fleet-c only (dpkg succeeds everywhere: the
+# failure is seen by the smoke boot, as a real regression would be). Approval goes through 'patchlab approve' after the one
 # test-only shortcut the gate's own tests use: the rows of a passed lab run
 # put in with sqlite3 (tests/gate/approve.sh). Then, with PATCHLAB_NOW in
 # the policy's windows:
@@ -83,27 +84,14 @@ for v in a b c; do
   qemu-img create -q -f qcow2 -b "$golden" -F qcow2 "$T/$v.qcow2" && ok || not_ok "overlay $v"
 done
 chmod 0644 "$T"/*.qcow2
-# each its own host name (one appliance for the three disks)
-guestfish --rw -a "$T/a.qcow2" -a "$T/b.qcow2" -a "$T/c.qcow2" <<EOF >"$T/gf.log" 2>&1 &&
-run
-mount /dev/sda1 /
-write /etc/hostname "fleet-a\n"
-umount /
-mount /dev/sdb1 /
-write /etc/hostname "fleet-b\n"
-umount /
-mount /dev/sdc1 /
-write /etc/hostname "fleet-c\n"
-umount /
-EOF
-  ok || not_ok "host names: $(tail -3 "$T/gf.log")"
 for v in a b c; do
   cat >"$T/$v.xml" <<EOF
 <domain type='qemu'>
   <name>$PFX-$v</name>
   <memory unit='MiB'>512</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>
+  <sysinfo type='smbios'><system><entry name='serial'>fleet-$v</entry></system></sysinfo>
+  <os><type arch='x86_64'>hvm</type><boot dev='hd'/><smbios mode='sysinfo'/></os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
   <devices>
@@ -123,7 +111,8 @@ expect "start the canary" 0 -- virsh -q -c $URI start $PFX-a
 disk_of() { virsh -q -c $URI dumpxml --inactive "$PFX-$1" | sed -n "s/.*<source file='\([^']*\)'.*/\1/p" | head -1; }
 state_of() { virsh -q -c $URI domstate "$PFX-$1"; }
 
-# ---- the candidate: pl-fleet 1.0, fatal at boot on fleet-c only ---------------------
+# ---- the candidate: pl-fleet 1.0, fatal at boot on fleet-c only -----------------
+# (the machine's SMBIOS serial number, which each domain's definition sets)
 mkdir -p "$T/pkg/DEBIAN" "$T/pkg/lib/systemd/system"
 cat >"$T/pkg/DEBIAN/control" <<'EOF'
 Package: pl-fleet
@@ -131,7 +120,7 @@ Version: 1.0
 Architecture: all
 Maintainer: patchlab tests <tests@patchlab.invalid>
 Description: patchlab fleet test package
- Enables pl-fleet-check.service, which fails on the host named fleet-c.
+ Enables pl-fleet-check.service, which fails on the machine with serial fleet-c.
 EOF
 cat >"$T/pkg/lib/systemd/system/pl-fleet-check.service" <<'EOF'
 [Unit]
@@ -140,7 +129,7 @@ Description=pl-fleet: fails on fleet-c only
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c '! grep -qx fleet-c /etc/hostname'
+ExecStart=/bin/sh -c '! grep -qx fleet-c /sys/class/dmi/id/product_serial'
 
 [Install]
 WantedBy=multi-user.target
@@ -234,7 +223,7 @@ tgt() { jq -r --arg h "$1" "[.waves[].targets[] | select(.host == \$h)][0] | $2"
   not_ok "fleet-b patched: $(tgt fleet-b '"\(.state) \(.verified) \(.snapshot_state) \(.detail)"')"
 [ "$(tgt fleet-c '"\(.state) \(.verified) \(.snapshot_state)"')" = "rolled-back confirmed discarded" ] && ok ||
   not_ok "fleet-c rolled back: $(tgt fleet-c '"\(.state) \(.verified) \(.snapshot_state) \(.detail)"')"
-tgt fleet-c .detail | grep -q "failed-units\|pl-fleet-check" && ok || not_ok "fleet-c's reason names the failed unit: $(tgt fleet-c .detail)"
+tgt fleet-c .detail | grep -q "pl-fleet-check.service" && ok || not_ok "fleet-c's reason names the failed unit: $(tgt fleet-c .detail)"
 [ "$(tgt ext-1 .state)" = pending ] && [ ! -e "$T/external" ] && ok || not_ok "the Ansible wave was never executed"
 
 # from outside patchlab: the domains' disks and states
