@@ -681,7 +681,7 @@ static void lv_patch(const struct rollout_lv_ctx *x, struct rollout_lv_target *t
 		size_t i;
 
 		/* every reason: the first is often the consequence ("degraded") */
-		json_array_foreach(reasons, i, v)
+		json_array_foreach (reasons, i, v)
 			pl_buf_addf(&why, "%s%s", i ? "; " : "", json_string_value(v));
 		lv_undo(x, t, why.len ? pl_buf_str(&why) : "the gate failed it");
 		pl_buf_release(&why);
