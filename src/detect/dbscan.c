@@ -9,7 +9,8 @@
  *   scan keeps each host's list as a blob of ids (scan_pkgsets) into the
  *   distinct (name, arch, version, source, source version) tuples
  *   (scan_pkgs). A fleet has a few thousand distinct tuples and 15 million
- *   rows; the blobs are 6 KB a host.
+ *   rows; the blobs are 6 KB a host. Changed lists are read into the cache
+ *   before the scan's transaction, 500 hosts per transaction of their own.
  * - Each (release, architecture) loads its indexes and the release's
  *   tracker rows once; each tuple is evaluated once per (release, arch)
  *   (upgradable? which CVEs? fixes missing from the indexes?), then hosts
@@ -361,9 +362,16 @@ static int tuples_load(struct ds *s)
 		}
 		tuple_add(s, tuple_key(s, v, &b), f, sqlite3_column_int64(q, 0));
 	}
-	if (rc != SQLITE_DONE)
-		return store_error(s->st, s->err, "reading the scan's package cache");
-	store_stmt_finalizep(&q);
+	return rc == SQLITE_DONE ? 0
+	                         : store_error(s->st, s->err, "reading the scan's package cache");
+}
+
+/* The hosts whose package list changed since it was cached. */
+static int dirty_load(struct ds *s)
+{
+	PL_AUTOSTMT sqlite3_stmt *q = NULL;
+	int rc;
+
 	if (prepare(s, "SELECT host_id FROM scan_dirty", &q) < 0)
 		return PL_EDB;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -381,7 +389,7 @@ static int installed(const char *status)
 
 /* Reads a host's installed packages from host_packages into out (tuple
  * indexes) and caches them as its blob. */
-static int host_rebuild(struct ds *s, struct ds_host *h, uint32_t **out, size_t *n)
+static int host_rebuild(struct ds *s, sqlite3_int64 host, uint32_t **out, size_t *n)
 {
 	PL_AUTOBUF struct pl_buf b = PL_BUF_INIT;
 	PL_AUTOFREE unsigned char *blob = NULL;
@@ -390,7 +398,7 @@ static int host_rebuild(struct ds *s, struct ds_host *h, uint32_t **out, size_t 
 
 	*n = 0;
 	sqlite3_reset(s->q_pkgs);
-	sqlite3_bind_int64(s->q_pkgs, 1, h->id);
+	sqlite3_bind_int64(s->q_pkgs, 1, host);
 	while ((rc = sqlite3_step(s->q_pkgs)) == SQLITE_ROW) {
 		const char *v[5];
 		uint32_t key, f[5];
@@ -434,10 +442,10 @@ static int host_rebuild(struct ds *s, struct ds_host *h, uint32_t **out, size_t 
 			blob[i * 4 + (size_t)k] = (unsigned char)(id >> (8 * k));
 	}
 	sqlite3_reset(s->q_setblob);
-	sqlite3_bind_int64(s->q_setblob, 1, h->id);
+	sqlite3_bind_int64(s->q_setblob, 1, host);
 	sqlite3_bind_blob(s->q_setblob, 2, blob, (int)(*n * 4), SQLITE_STATIC);
 	sqlite3_reset(s->q_undirty);
-	sqlite3_bind_int64(s->q_undirty, 1, h->id);
+	sqlite3_bind_int64(s->q_undirty, 1, host);
 	if (store_step_done(s->st, s->q_setblob, s->err) < 0 ||
 	    store_step_done(s->st, s->q_undirty, s->err) < 0)
 		return s->err->code;
@@ -454,7 +462,7 @@ static int host_tuples(struct ds *s, struct ds_host *h, uint32_t **out, size_t *
 
 	*n = 0;
 	if (detect_u64map_get(&s->dirty, (uint64_t)h->id, &one))
-		return host_rebuild(s, h, out, n);
+		return host_rebuild(s, h->id, out, n);
 	sqlite3_reset(s->q_blob);
 	sqlite3_bind_int64(s->q_blob, 1, h->id);
 	rc = sqlite3_step(s->q_blob);
@@ -463,14 +471,14 @@ static int host_tuples(struct ds *s, struct ds_host *h, uint32_t **out, size_t *
 		size_t len = (size_t)sqlite3_column_bytes(s->q_blob, 0);
 
 		if (len % 4 != 0)
-			return host_rebuild(s, h, out, n);
+			return host_rebuild(s, h->id, out, n);
 		*out = pl_realloc(*out, (len / 4 + 1) * sizeof(uint32_t));
 		for (size_t i = 0; i < len / 4; i++) {
 			uint64_t id = (uint64_t)p[i * 4] | (uint64_t)p[i * 4 + 1] << 8 |
 			              (uint64_t)p[i * 4 + 2] << 16 | (uint64_t)p[i * 4 + 3] << 24;
 
 			if (id >= s->nbydbid || !s->bydbid[id])
-				return host_rebuild(s, h, out, n);
+				return host_rebuild(s, h->id, out, n);
 			(*out)[i] = s->bydbid[id] - 1;
 		}
 		*n = len / 4;
@@ -478,7 +486,96 @@ static int host_tuples(struct ds *s, struct ds_host *h, uint32_t **out, size_t *
 	}
 	if (rc != SQLITE_DONE)
 		return store_error(s->st, s->err, "reading scan_pkgsets");
-	return host_rebuild(s, h, out, n);
+	return host_rebuild(s, h->id, out, n);
+}
+
+#define CACHE_BATCH 500
+
+static int named(const struct ds *s, const char *name)
+{
+	for (size_t i = 0; s->o->hosts[i]; i++)
+		if (strcmp(s->o->hosts[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every named host exists (else an input error before anything is
+ * written, the cache included). */
+static int named_check(struct ds *s)
+{
+	PL_AUTOSTMT sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (!s->o->hosts)
+		return 0;
+	if (prepare(s, "SELECT 1 FROM hosts WHERE name = ?", &q) < 0)
+		return PL_EDB;
+	for (size_t i = 0; s->o->hosts[i]; i++) {
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, s->o->hosts[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_DONE)
+			return pl_error(s->err, PL_ENOTFOUND,
+			                "no host named '%s' (see 'patchlab inventory list')",
+			                s->o->hosts[i]);
+		if (rc != SQLITE_ROW)
+			return store_error(s->st, s->err, "reading hosts");
+	}
+	return 0;
+}
+
+/*
+ * Reads the package lists that changed (or were never cached) into the
+ * cache before the scan's transaction, CACHE_BATCH hosts per transaction:
+ * each is short (other writers wait little), and work done stays if the
+ * scan fails later. The cache is derived from host_packages and consistent
+ * with it after every batch. A list that changes after this is read again
+ * inside the scan's transaction.
+ */
+static int cache_refresh(struct ds *s)
+{
+	PL_AUTOSTMT sqlite3_stmt *q = NULL;
+	PL_AUTOFREE sqlite3_int64 *ids = NULL;
+	PL_AUTOFREE uint32_t *t = NULL;
+	size_t n = 0, cap = 0, nt;
+	double t0;
+	int rc;
+
+	if (prepare(s,
+	            "SELECT id, name FROM hosts WHERE id IN (SELECT host_id FROM scan_dirty)"
+	            " OR id NOT IN (SELECT host_id FROM scan_pkgsets) ORDER BY id",
+	            &q) < 0)
+		return PL_EDB;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (s->o->hosts && !named(s, store_col_text(q, 1)))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			ids = pl_realloc(ids, cap * sizeof(*ids));
+		}
+		ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	if (rc != SQLITE_DONE)
+		return store_error(s->st, s->err, "reading hosts");
+	store_stmt_finalizep(&q);
+	if (n == 0)
+		return 0;
+	rc = 0;
+	t0 = pl_progress_begin(s->o->progress, "packages", "%zu new or changed package list(s)", n);
+	for (size_t i = 0; rc == 0 && i < n; i += CACHE_BATCH) {
+		if (store_begin(s->st, s->err) < 0) {
+			rc = s->err->code;
+			break;
+		}
+		for (size_t k = i; rc == 0 && k < n && k < i + CACHE_BATCH; k++)
+			rc = host_rebuild(s, ids[k], &t, &nt);
+		if (rc == 0)
+			rc = store_commit(s->st, s->err);
+		if (rc < 0)
+			store_rollback(s->st);
+	}
+	pl_progress_end(s->o->progress, "packages", rc, t0);
+	return rc;
 }
 
 /* ---- releases and groups ----------------------------------------------------------------- */
@@ -1488,8 +1585,17 @@ int detect_dbscan(struct store *st, const struct detect_dbscan_opts *o,
 	/* a larger page cache for this connection while the scan runs: the
 	 * cold scan inserts every finding into two indexes (SQLite's default
 	 * is 2 MB) */
-	if (store_exec(st, "PRAGMA cache_size = -65536", err) < 0 || store_begin(st, err) < 0) {
+	rc = store_exec(st, "PRAGMA cache_size = -65536", err);
+	if (rc == 0)
+		rc = tuples_load(&s);
+	if (rc == 0)
+		rc = named_check(&s);
+	if (rc == 0)
+		rc = cache_refresh(&s);
+	if (rc < 0 || store_begin(st, err) < 0) {
+		sqlite3_exec(st->db, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
 		detect_dbscan_result_release(res);
+		ds_free(&s);
 		return err->code;
 	}
 	tp = pl_progress_begin(s.o->progress, "hosts", "reading the inventory");
@@ -1498,7 +1604,7 @@ int detect_dbscan(struct store *st, const struct detect_dbscan_opts *o,
 	if (rc == 0)
 		rc = scan_begin(&s);
 	if (rc == 0)
-		rc = tuples_load(&s);
+		rc = dirty_load(&s);
 	if (rc == 0)
 		rc = hosts_evaluate(&s);
 	if (rc == 0)

@@ -461,7 +461,10 @@ char *detect_os_codename(const char *path);
  *   previous scan). An open finding's last_seen is its host's last scan
  *   (host_scans.evaluated_at; the view findings_view shows both).
  * - Speed: a host's package list is re-read from host_packages only after
- *   it changed (triggers mark it in scan_dirty); see dbscan.c.
+ *   it changed (triggers mark it in scan_dirty), into the scan's cache, in
+ *   short transactions of their own before the findings' one (the cache is
+ *   derived data: a scan that fails later leaves it refreshed, consistent
+ *   with host_packages); see dbscan.c.
  */
 struct detect_dbscan_opts {
 	const char *const *hosts;           /* only these (NULL-terminated); NULL: all */
