@@ -15,6 +15,8 @@ void cli_usage(FILE *f, const char *prefix, const struct cli_command *cmd)
 {
 	const char *u = cmd->usage;
 
+	(void)prefix;
+
 	fprintf(f, "usage: ");
 	/* Each synopsis line gets the prefix; text after a blank line is prose. */
 	while (*u) {
@@ -25,7 +27,8 @@ void cli_usage(FILE *f, const char *prefix, const struct cli_command *cmd)
 			fprintf(f, "%s\n", u + (nl ? 1 : 0));
 			return;
 		}
-		fprintf(f, "%s%s %.*s\n", u == cmd->usage ? "" : "       ", prefix, (int)n, u);
+		/* a synopsis names its command group itself ("lab run NAME") */
+		fprintf(f, "%s%s %.*s\n", u == cmd->usage ? "" : "       ", "patchlab", (int)n, u);
 		u += n + (nl ? 1 : 0);
 	}
 	if (cmd->sub) {
