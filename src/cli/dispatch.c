@@ -27,8 +27,12 @@ void cli_usage(FILE *f, const char *prefix, const struct cli_command *cmd)
 			fprintf(f, "%s\n", u + (nl ? 1 : 0));
 			return;
 		}
-		/* a synopsis names its command group itself ("lab run NAME") */
-		fprintf(f, "%s%s %.*s\n", u == cmd->usage ? "" : "       ", "patchlab", (int)n, u);
+		/* A synopsis names its command group itself ("lab run NAME"); a
+		 * line that starts with a blank continues the one before. */
+		if (u == cmd->usage)
+			fprintf(f, "patchlab %.*s\n", (int)n, u);
+		else
+			fprintf(f, "       %s%.*s\n", *u == ' ' ? "         " : "patchlab ", (int)n, u);
 		u += n + (nl ? 1 : 0);
 	}
 	if (cmd->sub) {
