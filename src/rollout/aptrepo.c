@@ -320,6 +320,16 @@ static void rfc2822(int64_t t, char out[static 40])
 	         mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* Sets path's mtime to t: a generation's files carry its Release Date as
+ * their Last-Modified, which thus grows with every generation even when two
+ * are written within one second (If-Modified-Since compares seconds). */
+static void set_mtime(const char *path, int64_t t)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)t}};
+
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
 /* ---- compression ------------------------------------------------------------------------ */
 
 /* gzip with no name and no time stamp: the same bytes for the same input. */
@@ -826,7 +836,7 @@ static void packages_text(const struct apt_pkg *pkgs, size_t n, const char *arch
 
 /* One index file: written, listed for Release, linked by hash. */
 static int index_write(const char *base, const char *rel, const char *data, size_t len,
-                       json_t *indexes, struct pl_err *err)
+                       int64_t date, json_t *indexes, struct pl_err *err)
 {
 	PL_AUTOFREE char *path = pl_path_join(base, rel);
 	PL_AUTOFREE char *dirn = pl_strndup(path, (size_t)(strrchr(path, '/') - path));
@@ -841,6 +851,7 @@ static int index_write(const char *base, const char *rel, const char *data, size
 	hpath = pl_path_join(hdir, hex);
 	if (pl_mkdir_p(hdir, 0755, err) < 0 || write_file(path, data, len, err) < 0)
 		return err->code;
+	set_mtime(path, date);
 	if (!pl_path_exists(hpath) && link_or_copy(path, hpath, err) < 0)
 		return err->code;
 	json_array_append_new(indexes, json_pack("{s:s, s:I, s:s}", "name", rel, "size",
@@ -1124,7 +1135,7 @@ static int64_t release_date(const struct pl_clock *clock, int64_t prev)
 {
 	int64_t now = pl_clock_now(clock);
 
-	for (int i = 0; i < 3 && now <= prev; i++) {
+	if (now == prev) { /* the same second: wait for the next one, once */
 		struct timespec ts, rem;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -1138,41 +1149,18 @@ static int64_t release_date(const struct pl_clock *clock, int64_t prev)
 			ts = rem;
 		now = pl_clock_now(clock);
 	}
-	return now > prev ? now : prev + 1; /* a pinned clock: a second past prev */
+	/* a pinned clock, or one behind the previous Date: a second past it */
+	return now > prev ? now : prev + 1;
 }
 
-/* Builds generation cur+1 from in beside the current one, signs and
- * verifies it, then makes it current. */
-static int gen_build(struct apt_ctx *c, struct gen_input *in, struct rollout_publish_result *out,
-                     struct pl_err *err)
+/* Writes Packages, .gz and .xz per architecture into sdir (by hash too)
+ * and links the previous generation's indexes in; lists them in indexes. */
+static int gen_indexes(struct apt_ctx *c, const struct gen_input *in, const char *sdir,
+                       int64_t date, json_t *indexes, struct pl_err *err)
 {
-	const struct rollout_aptrepo *r = c->r;
-	const char *comp = cfg_component(r);
-	PL_AUTOFREE int *gens = NULL;
-	PL_AUTOFREE char *sdir = NULL, *keyring = NULL, *work = NULL, *signers = NULL;
-	PL_AUTOFREE char *rel = NULL, *keydata = NULL, *final_key = NULL, *cfgp = NULL;
-	PL_AUTOBUF struct pl_buf release = PL_BUF_INIT;
-	json_t *indexes = json_array(), *gj = NULL, *prev_date;
-	int64_t now = pl_clock_now(r->clock), date = now;
-	size_t ngens, keylen;
-	char iso[21];
-	double t0;
-	int gen, rc = 0;
+	const char *comp = cfg_component(c->r);
+	int rc = 0;
 
-	if (generations_list(c->dir, &gens, &ngens, err) < 0)
-		goto fail;
-	gen = (ngens ? gens[ngens - 1] : 0) + 1;
-	if (gen <= c->cur)
-		gen = c->cur + 1;
-	prev_date = json_object_get(c->cur_json, "date_unix");
-	if (json_is_integer(prev_date))
-		date = release_date(r->clock, json_integer_value(prev_date));
-	c->tmp = pl_strdupf("%s/generations/.tmp-" GEN_FMT "-%ld", c->dir, gen, (long)getpid());
-	sdir = pl_strdupf("%s/dists/%s", c->tmp, r->suite);
-	if (pl_mkdir_p(sdir, 0755, err) < 0)
-		goto fail;
-
-	t0 = pl_progress_begin(r->progress, "index", "%s: generation %d", r->suite, gen);
 	for (size_t i = 0; in->arches[i] && rc == 0; i++) {
 		PL_AUTOBUF struct pl_buf gz = PL_BUF_INIT, xz = PL_BUF_INIT;
 		PL_AUTOFREE char *base = pl_strdupf("%s/binary-%s/Packages", comp, in->arches[i]);
@@ -1183,33 +1171,51 @@ static int gen_build(struct apt_ctx *c, struct gen_input *in, struct rollout_pub
 		if (rc == 0)
 			rc = xz_buf(pl_buf_str(t), t->len, &xz, err);
 		if (rc == 0)
-			rc = index_write(sdir, base, pl_buf_str(t), t->len, indexes, err);
+			rc = index_write(sdir, base, pl_buf_str(t), t->len, date, indexes, err);
 		if (rc == 0)
-			rc = index_write(sdir, bgz, gz.s, gz.len, indexes, err);
+			rc = index_write(sdir, bgz, gz.s, gz.len, date, indexes, err);
 		if (rc == 0)
-			rc = index_write(sdir, bxz, xz.s, xz.len, indexes, err);
+			rc = index_write(sdir, bxz, xz.s, xz.len, date, indexes, err);
 	}
 	if (rc == 0 && c->cur)
 		byhash_carry(c, c->tmp);
-	pl_progress_end(r->progress, "index", rc, t0);
-	if (rc < 0)
-		goto fail;
+	return rc;
+}
+
+/* Writes Release, signs it, verifies the signatures; *keydata gets the
+ * exported public key (the file is not left in the generation). */
+static int gen_sign(struct apt_ctx *c, const struct gen_input *in, const char *sdir, int gen,
+                    int64_t date, json_t *indexes, char **signers, char **keydata, size_t *keylen,
+                    struct pl_err *err)
+{
+	PL_AUTOBUF struct pl_buf release = PL_BUF_INIT;
+	PL_AUTOFREE char *rel = pl_path_join(sdir, "Release");
+	PL_AUTOFREE char *keyring = pl_path_join(c->tmp, "keyring.gpg");
+	PL_AUTOFREE char *work = pl_path_join(c->tmp, ".gpgv");
 
 	release_text(c, in, date, indexes, gen, &release);
-	rel = pl_path_join(sdir, "Release");
-	keyring = pl_path_join(c->tmp, "keyring.gpg");
-	work = pl_path_join(c->tmp, ".gpgv");
-	t0 = pl_progress_begin(r->progress, "sign", "%s: key %s", r->suite, r->key);
-	rc = write_file(rel, release.s, release.len, err);
-	if (rc == 0)
-		rc = sign_release(c, sdir, keyring, err);
-	if (rc == 0)
-		rc = verify_release(c, sdir, keyring, work, &signers, err);
-	pl_progress_end(r->progress, "sign", rc, t0);
-	if (rc < 0 || rollout_rmtree(work, err) < 0 ||
-	    pl_file_read(keyring, &keydata, &keylen, err) < 0)
-		goto fail;
+	if (write_file(rel, release.s, release.len, err) < 0 ||
+	    sign_release(c, sdir, keyring, err) < 0 ||
+	    verify_release(c, sdir, keyring, work, signers, err) < 0 ||
+	    rollout_rmtree(work, err) < 0 || pl_file_read(keyring, keydata, keylen, err) < 0)
+		return err->code;
 	unlink(keyring);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const names[] = {"Release", "InRelease", "Release.gpg"};
+		PL_AUTOFREE char *f = pl_path_join(sdir, names[i]);
+
+		set_mtime(f, date);
+	}
+	return 0;
+}
+
+/* generation.json: what the generation holds and the state stack. */
+static json_t *gen_record(const struct apt_ctx *c, struct gen_input *in, int gen, int64_t date,
+                          json_t *indexes, const char *signers)
+{
+	const struct rollout_aptrepo *r = c->r;
+	char iso[21];
+	json_t *gj;
 
 	pl_time_iso(date, iso);
 	if (!strcmp(in->kind, "publish"))
@@ -1219,54 +1225,104 @@ static int gen_build(struct apt_ctx *c, struct gen_input *in, struct rollout_pub
 	gj = json_pack("{s:i, s:s, s:s?, s:s, s:I, s:O, s:s, s:s, s:o, s:O, s:O, s:s, s:s}",
 	               "generation", gen, "kind", in->kind, "label", in->label, "date", iso,
 	               "date_unix", (json_int_t)date, "stack", in->stack, "suite", r->suite,
-	               "component", comp, "arches", arches_json(in->arches), "packages",
+	               "component", cfg_component(r), "arches", arches_json(in->arches), "packages",
 	               in->packages, "indexes", indexes, "key", r->key, "signers",
 	               signers ? signers : "");
 	json_object_set_new(gj, "previous", c->cur ? json_integer(c->cur) : json_null());
 	if (!strcmp(in->kind, "rollback"))
 		json_object_set_new(gj, "restores", json_integer(in->restores));
+	return gj;
+}
+
+/* Makes the built generation current: renamed into generations/, then the
+ * keyring and repo.json, then the one rename of the dists link. */
+static int gen_switch(struct apt_ctx *c, const struct gen_input *in, int gen, const char *keydata,
+                      size_t keylen, struct pl_err *err)
+{
+	PL_AUTOFREE char *final_key = pl_path_join(c->dir, "keyring.gpg");
+	PL_AUTOFREE char *cfgp = pl_path_join(c->dir, "repo.json");
+	json_t *cj;
+	int rc;
+
+	c->gen_dir = gen_path(c->dir, gen, NULL);
+	if (rename(c->tmp, c->gen_dir) < 0) {
+		rc = pl_error(err, PL_EIO, "%s: %s", c->gen_dir, strerror(errno));
+		free(c->gen_dir);
+		c->gen_dir = NULL;
+		return rc;
+	}
+	free(c->tmp);
+	c->tmp = NULL;
+	fsync_dir(c->dir);
+	if (write_file(final_key, keydata, keylen, err) < 0)
+		return err->code;
+	cj = cfg_json(c->r, in->arches);
+	rc = write_json(cfgp, cj, err);
+	json_decref(cj);
+	if (rc == 0)
+		rc = switch_dists(c->dir, gen, err);
+	if (rc < 0)
+		return rc;
+	free(c->gen_dir);
+	c->gen_dir = NULL; /* current now: never removed on the way out */
+	for (size_t i = 0; c->added && c->added[i]; i++)
+		free(c->added[i]);
+	free(c->added);
+	c->added = NULL; /* named by a kept generation now */
+	return 0;
+}
+
+/* Builds generation cur+1 from in beside the current one, signs and
+ * verifies it, then makes it current and prunes. */
+static int gen_build(struct apt_ctx *c, struct gen_input *in, struct rollout_publish_result *out,
+                     struct pl_err *err)
+{
+	const struct rollout_aptrepo *r = c->r;
+	PL_AUTOFREE int *gens = NULL;
+	PL_AUTOFREE char *sdir = NULL, *signers = NULL, *keydata = NULL;
+	PL_AUTOJSON json_t *indexes = json_array();
+	PL_AUTOJSON json_t *gj = NULL;
+	json_t *prev_date = json_object_get(c->cur_json, "date_unix");
+	int64_t date = pl_clock_now(r->clock);
+	size_t ngens, keylen = 0;
+	double t0;
+	int gen, rc;
+
+	if (generations_list(c->dir, &gens, &ngens, err) < 0)
+		goto fail;
+	gen = (ngens ? gens[ngens - 1] : 0) + 1;
+	if (gen <= c->cur)
+		gen = c->cur + 1;
+	if (json_is_integer(prev_date))
+		date = release_date(r->clock, json_integer_value(prev_date));
+	c->tmp = pl_strdupf("%s/generations/.tmp-" GEN_FMT "-%ld", c->dir, gen, (long)getpid());
+	sdir = pl_strdupf("%s/dists/%s", c->tmp, r->suite);
+	if (pl_mkdir_p(sdir, 0755, err) < 0)
+		goto fail;
+
+	t0 = pl_progress_begin(r->progress, "index", "%s: generation %d", r->suite, gen);
+	rc = gen_indexes(c, in, sdir, date, indexes, err);
+	pl_progress_end(r->progress, "index", rc, t0);
+	if (rc < 0)
+		goto fail;
+	t0 = pl_progress_begin(r->progress, "sign", "%s: key %s", r->suite, r->key);
+	rc = gen_sign(c, in, sdir, gen, date, indexes, &signers, &keydata, &keylen, err);
+	pl_progress_end(r->progress, "sign", rc, t0);
+	if (rc < 0)
+		goto fail;
+	gj = gen_record(c, in, gen, date, indexes, signers);
 	{
 		PL_AUTOFREE char *gjp = pl_path_join(c->tmp, "generation.json");
 
 		if (write_json(gjp, gj, err) < 0)
 			goto fail;
 	}
-
-	/* make it current: the generation, the keyring, the configuration, the link */
 	t0 = pl_progress_begin(r->progress, "switch", "%s: generation %d", r->suite, gen);
-	c->gen_dir = gen_path(c->dir, gen, NULL);
-	final_key = pl_path_join(c->dir, "keyring.gpg");
-	cfgp = pl_path_join(c->dir, "repo.json");
-	if (rename(c->tmp, c->gen_dir) < 0) {
-		rc = pl_error(err, PL_EIO, "%s: %s", c->gen_dir, strerror(errno));
-		free(c->gen_dir);
-		c->gen_dir = NULL;
-	}
-	if (rc == 0) {
-		free(c->tmp);
-		c->tmp = NULL;
-		fsync_dir(c->dir);
-		rc = write_file(final_key, keydata, keylen, err);
-	}
-	if (rc == 0) {
-		json_t *cj = cfg_json(r, in->arches);
-
-		rc = write_json(cfgp, cj, err);
-		json_decref(cj);
-	}
-	if (rc == 0)
-		rc = switch_dists(c->dir, gen, err);
+	rc = gen_switch(c, in, gen, keydata, keylen, err);
 	pl_progress_end(r->progress, "switch", rc, t0);
 	if (rc < 0)
 		goto fail;
-	free(c->gen_dir);
-	c->gen_dir = NULL; /* current now: never removed on the way out */
-	for (size_t i = 0; c->added && c->added[i]; i++)
-		free(c->added[i]);
-	free(c->added);
-	c->added = NULL;
 	prune(c, gen, in->stack, cfg_keep(r));
-
 	if (out) {
 		memset(out, 0, sizeof(*out));
 		out->generation = gen;
@@ -1275,12 +1331,8 @@ static int gen_build(struct apt_ctx *c, struct gen_input *in, struct rollout_pub
 		out->npackages = json_array_size(in->packages);
 		out->detail = json_incref(gj);
 	}
-	json_decref(gj);
-	json_decref(indexes);
 	return 0;
 fail:
-	json_decref(gj);
-	json_decref(indexes);
 	ctx_abort(c);
 	return err->code ? err->code : PL_EINTERNAL;
 }
