@@ -263,6 +263,124 @@ static void test_domain_xml(void **state)
 	assert_true(n >= 5);
 }
 
+/* ---- the snapshot on real files ---------------------------------------------------------- */
+
+/* libvirt's test driver, loaded from a node file: a domain NAME on disk
+ * DISK in state (1 running, 5 shut off). Each connection gets the file's
+ * state afresh, so what a call redefines is checked on the files. */
+static char *snap_node(const char *dir, const char *disk, int runstate)
+{
+	PL_AUTOFREE char *path = pl_strdupf("%s/node.xml", dir);
+	PL_AUTOFREE char *xml = pl_strdupf(
+	    "<node><domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+	    "<name>t1</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+	    "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+	    "<source file='%s'/><target dev='vda'/></disk></devices>"
+	    "<test:runstate>%d</test:runstate></domain></node>",
+	    disk, runstate);
+	struct pl_err err = PL_ERR_INIT;
+
+	assert_int_equal(pl_file_write_atomic(path, xml, strlen(xml), 0644, &err), 0);
+	return pl_strdupf("test://%s", path);
+}
+
+static int snap_run(const char *const *argv)
+{
+	struct pl_buf out = PL_BUF_INIT;
+	struct pl_run_opts o = {.out = &out, .merge_stderr = 1, .timeout = 60};
+	int status = -1;
+
+	if (pl_run(argv, &o, &status, NULL) < 0)
+		status = -1;
+	pl_buf_release(&out);
+	return status;
+}
+
+/* Prepare reads the disk; commit merges a shut-off domain's overlay into
+ * its disk with qemu-img and removes it; rollback removes an overlay and
+ * leaves the disk as it was. */
+static void test_snapshot_files(void **state)
+{
+	char dir[] = "/tmp/pl-snap.XXXXXX";
+	struct pl_err err = PL_ERR_INIT;
+	PL_AUTOFREE char *base = NULL, *ov = NULL, *uri = NULL, *uri2 = NULL, *uri3 = NULL;
+	PL_AUTOFREE char *ov2 = NULL, *pattern = NULL, *read_ok = NULL, *read_zero = NULL;
+	json_t *snap = NULL;
+
+	(void)state;
+	if (!pl_have_program("qemu-img") || !pl_have_program("qemu-io"))
+		skip();
+	assert_non_null(mkdtemp(dir));
+	base = pl_strdupf("%s/disk.qcow2", dir);
+	ov = pl_strdupf("%s.patchlab-r7-t9.qcow2", base);
+	pattern = pl_strdup("write -P 0xab 0 64k");
+	read_ok = pl_strdup("read -P 0xab 0 64k");
+	read_zero = pl_strdup("read -P 0 0 64k");
+	{
+		const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, "1M", NULL};
+
+		assert_int_equal(snap_run(mk), 0);
+	}
+	/* prepare: nothing changes, the overlay is named after rollout and target */
+	uri = snap_node(dir, base, 5);
+	assert_int_equal(rollout_lv_prepare(uri, "t1", 7, 9, &snap, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(snap, "overlay")), ov);
+	assert_string_equal(json_string_value(json_object_get(snap, "disk")), base);
+	assert_string_equal(json_string_value(json_object_get(snap, "format")), "qcow2");
+	assert_false(json_is_true(json_object_get(snap, "was_running")));
+	assert_false(pl_path_exists(ov));
+	{
+		const char *mk[] = {"qemu-img", "create", "-q",    "-f", "qcow2", "-b",
+		                    base,       "-F",     "qcow2", ov,   NULL};
+		const char *w[] = {"qemu-io", "-f", "qcow2", "-c", pattern, ov, NULL};
+		const char *r0[] = {"qemu-io", "-f", "qcow2", "-c", read_zero, base, NULL};
+		const char *r1[] = {"qemu-io", "-f", "qcow2", "-c", read_ok, base, NULL};
+
+		assert_int_equal(snap_run(mk), 0);
+		assert_int_equal(snap_run(w), 0);
+		assert_int_equal(snap_run(r0), 0); /* the disk untouched so far */
+		/* the domain on its overlay, shut off: commit with qemu-img */
+		json_object_set_new(snap, "uri", json_string(uri2 = snap_node(dir, ov, 5)));
+		if (rollout_lv_commit(snap, &err) < 0)
+			fail_msg("commit: %s", err.msg);
+		assert_false(pl_path_exists(ov));
+		assert_int_equal(snap_run(r1), 0); /* the patch is in the disk now */
+	}
+	/* a preparing domain already on a patchlab overlay is refused */
+	json_decref(snap);
+	assert_int_equal(rollout_lv_prepare(uri2, "t1", 7, 10, &snap, &err), PL_ESTATE);
+	assert_null(snap);
+	/* rollback of a running domain on a new overlay: the overlay goes, the
+	 * disk keeps what it had */
+	free(uri);
+	uri = snap_node(dir, base, 1);
+	assert_int_equal(rollout_lv_prepare(uri, "t1", 7, 10, &snap, &err), 0);
+	assert_true(json_is_true(json_object_get(snap, "was_running")));
+	ov2 = pl_strdup(json_string_value(json_object_get(snap, "overlay")));
+	{
+		const char *mk[] = {"qemu-img", "create", "-q",    "-f", "qcow2", "-b",
+		                    base,       "-F",     "qcow2", ov2,  NULL};
+		const char *w[] = {"qemu-io", "-f", "qcow2", "-c", "write -P 0xcd 0 64k",
+		                   ov2,       NULL};
+		const char *r1[] = {"qemu-io", "-f", "qcow2", "-c", read_ok, base, NULL};
+
+		assert_int_equal(snap_run(mk), 0);
+		assert_int_equal(snap_run(w), 0);
+		json_object_set_new(snap, "uri", json_string(uri3 = snap_node(dir, ov2, 1)));
+		assert_int_equal(rollout_lv_rollback(snap, &err), 0);
+		assert_false(pl_path_exists(ov2));
+		assert_int_equal(snap_run(r1), 0);
+		/* idempotent: a second rollback (a recovered run) changes nothing */
+		assert_int_equal(rollout_lv_rollback(snap, &err), 0);
+	}
+	json_decref(snap);
+	{
+		const char *rm[] = {"rm", "-rf", dir, NULL};
+
+		snap_run(rm);
+	}
+}
+
 /* ---- the state machine on a database -------------------------------------------------- */
 
 struct fx {
@@ -597,6 +715,7 @@ int main(void)
 	    cmocka_unit_test(test_plan_order_free),
 	    cmocka_unit_test(test_decide),
 	    cmocka_unit_test(test_domain_xml),
+	    cmocka_unit_test(test_snapshot_files),
 	    cmocka_unit_test_setup_teardown(test_schedule, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_not_due_and_reschedule, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_halt_resume, fx_setup, fx_teardown),
