@@ -9,19 +9,6 @@
 
 #include "risk/risk.h"
 
-static json_t *col_json(sqlite3_stmt *s, int i)
-{
-	switch (sqlite3_column_type(s, i)) {
-	case SQLITE_NULL:
-		return json_null();
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(s, i));
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(s, i));
-	default:
-		return json_string(store_col_text(s, i));
-	}
-}
 
 static int host_exists(struct store *st, const char *host, struct pl_err *err)
 {
@@ -179,7 +166,7 @@ int detect_findings_list(struct store *st, const struct detect_findings_query *q
 
 		for (int i = 0; i < C_NCOLS; i++)
 			if (col_names[i] && i != C_CVES && i != C_KEV)
-				json_object_set_new(o, col_names[i], col_json(s, i));
+				json_object_set_new(o, col_names[i], store_col_json(s, i));
 		cves = json_loads(store_col_text(s, C_CVES), 0, NULL);
 		if (!json_is_array(cves)) {
 			json_decref(cves);
@@ -236,9 +223,9 @@ int detect_findings_unfixed(struct store *st, const char *host, json_t **out, st
 	arr = json_array();
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o, s:o}", "package",
-		                                     col_json(s, 0), "source", col_json(s, 1),
-		                                     "cve", col_json(s, 2), "status",
-		                                     col_json(s, 3), "urgency", col_json(s, 4)));
+		                                     store_col_json(s, 0), "source", store_col_json(s, 1),
+		                                     "cve", store_col_json(s, 2), "status",
+		                                     store_col_json(s, 3), "urgency", store_col_json(s, 4)));
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);
 		return store_error(st, err, "reading unfixed CVEs");

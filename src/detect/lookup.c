@@ -13,19 +13,6 @@ static char *col_dup(sqlite3_stmt *s, int i)
 	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
 }
 
-static json_t *col_json(sqlite3_stmt *s, int i)
-{
-	switch (sqlite3_column_type(s, i)) {
-	case SQLITE_NULL:
-		return json_null();
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(s, i));
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(s, i));
-	default:
-		return json_string(store_col_text(s, i));
-	}
-}
 
 /* Runs s and returns one object per row, keyed by the column names. */
 static int rows_json(struct store *st, sqlite3_stmt *s, json_t *arr, struct pl_err *err)
@@ -36,7 +23,7 @@ static int rows_json(struct store *st, sqlite3_stmt *s, json_t *arr, struct pl_e
 		json_t *o = json_object();
 
 		for (int i = 0; i < sqlite3_column_count(s); i++)
-			json_object_set_new(o, sqlite3_column_name(s, i), col_json(s, i));
+			json_object_set_new(o, sqlite3_column_name(s, i), store_col_json(s, i));
 		json_array_append_new(arr, o);
 	}
 	return rc == SQLITE_DONE ? 0 : store_error(st, err, "reading feed rows");
@@ -313,12 +300,12 @@ static int cve_osv(struct store *st, json_t *j, const char *cve, struct pl_err *
 		json_t *adv = json_object(), *aliases = json_array(), *sev;
 		sqlite3_int64 id = sqlite3_column_int64(s, 0);
 
-		json_object_set_new(adv, "feed", col_json(s, 1));
-		json_object_set_new(adv, "id", col_json(s, 2));
-		json_object_set_new(adv, "modified", col_json(s, 3));
-		json_object_set_new(adv, "published", col_json(s, 4));
-		json_object_set_new(adv, "withdrawn", col_json(s, 5));
-		json_object_set_new(adv, "summary", col_json(s, 6));
+		json_object_set_new(adv, "feed", store_col_json(s, 1));
+		json_object_set_new(adv, "id", store_col_json(s, 2));
+		json_object_set_new(adv, "modified", store_col_json(s, 3));
+		json_object_set_new(adv, "published", store_col_json(s, 4));
+		json_object_set_new(adv, "withdrawn", store_col_json(s, 5));
+		json_object_set_new(adv, "summary", store_col_json(s, 6));
 		sev = json_loads(store_col_text(s, 7), 0, NULL);
 		json_object_set_new(adv, "severity", sev ? sev : json_array());
 		json_object_set_new(adv, "aliases", aliases);
@@ -354,9 +341,9 @@ int detect_lookup_cve(struct store *st, const char *cve, json_t **out, struct pl
 	                             &d, err) == 0) {
 		sqlite3_bind_text(d, 1, cve, -1, SQLITE_STATIC);
 		if (sqlite3_step(d) == SQLITE_ROW) {
-			json_object_set_new(j, "description", col_json(d, 0));
-			json_object_set_new(j, "scope", col_json(d, 1));
-			json_object_set_new(j, "debianbug", col_json(d, 2));
+			json_object_set_new(j, "description", store_col_json(d, 0));
+			json_object_set_new(j, "scope", store_col_json(d, 1));
+			json_object_set_new(j, "debianbug", store_col_json(d, 2));
 		}
 	} else if (rc == 0) {
 		rc = err->code;

@@ -24,6 +24,20 @@ const char *store_col_text(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
+json_t *store_col_json(sqlite3_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_NULL:
+		return json_null();
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(s, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(s, i));
+	default:
+		return json_string(store_col_text(s, i));
+	}
+}
+
 int store_exec(struct store *st, const char *sql, struct pl_err *err)
 {
 	char *msg = NULL;
