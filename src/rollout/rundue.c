@@ -780,20 +780,23 @@ static int rd_pull_apt(struct rd_rollout *r, const struct rollout_wave_row *w,
 	PL_AUTOFREE char *path = pl_strdupf("$.waves[%d].apt_repo", w->seq - 1);
 	struct rollout_aptrepo repo;
 	struct rollout_publish_result res = {0};
+	int rc;
 
 	if (rollout_aptrepo_parse(&d, rule->options, path, &repo) < 0)
 		return err->code;
 	repo.clock = r->rd->o->clock;
 	repo.progress = r->rd->o->progress;
-	if (rollout_aptrepo_publish_candidate(r->rd->st, &repo, r->row.candidate, w->name, &res,
-	                                      err) == 0)
+	rc = rollout_aptrepo_publish_candidate(r->rd->st, &repo, r->row.candidate, w->name, &res,
+	                                       err);
+	if (rc == 0)
 		*detail =
 		    pl_strdupf("published in %s (generation %d): the host pulls it in its "
 		               "window; patchlab sees the versions in its next package report",
 		               repo.dir, res.generation);
 	rollout_publish_result_clear(&res);
 	rollout_aptrepo_clear(&repo);
-	return err->code ? err->code : 0;
+	/* fail closed: a failure without a recorded code is still a failure */
+	return rc < 0 ? (err->code ? err->code : PL_EINTERNAL) : 0;
 }
 
 static const char *opt_str(json_t *o, const char *key)
