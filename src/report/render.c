@@ -94,7 +94,6 @@ static void csv_row(struct pl_buf *b, json_t *row)
 {
 	for (int i = 0; csv_columns[i]; i++) {
 		json_t *v = json_object_get(row, csv_columns[i]);
-		PL_AUTOFREE char *num = NULL;
 
 		if (i)
 			pl_buf_addc(b, ',');

@@ -201,7 +201,7 @@ static void test_ok_then_not_modified(void **state)
 
 static void test_not_found(void **state)
 {
-	PL_AUTOFREE char *u = url("/missing"), *dest = path_in("m.out"), *got = NULL;
+	PL_AUTOFREE char *u = url("/missing"), *dest = path_in("m.out");
 	struct net_fetch_result res;
 	struct pl_err err = PL_ERR_INIT;
 
