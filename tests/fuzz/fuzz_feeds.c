@@ -15,16 +15,8 @@
 
 #include "detect/detect.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_feeds: property failed: %s (line %d)\n", #cond,      \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#define FUZZ_NAME "fuzz_feeds"
+#include "fuzz.h"
 
 static int entry(void *ctx, const char *name, const char *data, size_t len, struct pl_err *err)
 {
@@ -77,23 +69,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(err.msg[0] == 'f' && (err.msg[1] == ':' || err.msg[1] == '\0'));
 	return 0;
 }
-
-#ifdef PL_FUZZ_REPLAY
-/* Feed each file named on the command line to the fuzz target once. */
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		char *buf = NULL;
-		size_t len = 0;
-
-		if (pl_file_read(argv[i], &buf, &len, NULL) < 0) {
-			fprintf(stderr, "fuzz_feeds: cannot read %s\n", argv[i]);
-			return 1;
-		}
-		LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-		free(buf);
-	}
-	printf("fuzz_feeds: replayed %d input(s)\n", argc - 1);
-	return 0;
-}
-#endif

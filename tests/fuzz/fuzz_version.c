@@ -20,17 +20,8 @@
 
 #include "version/version.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Abort (not assert) so the checks survive -DNDEBUG builds. */
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_version: property failed: %s (line %d)\n", #cond,    \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#define FUZZ_NAME "fuzz_version"
+#include "fuzz.h"
 
 #define MAX_PART 4096 /* longer parts add no coverage, only time */
 
@@ -173,44 +164,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_rpm(p);
 	return 0;
 }
-
-#ifdef PL_FUZZ_REPLAY
-/* Read a whole file into a malloc'd buffer; NULL on error. */
-static uint8_t *read_file(const char *path, size_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1); /* +1: never malloc(0) */
-		if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*size = (size_t)n;
-	}
-	fclose(fp);
-	return buf;
-}
-
-/* Feed each file named on the command line to the fuzz target once. */
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		size_t size = 0;
-		uint8_t *buf = read_file(argv[i], &size);
-
-		if (!buf) {
-			fprintf(stderr, "fuzz_version: cannot read %s\n", argv[i]);
-			return 1;
-		}
-		LLVMFuzzerTestOneInput(buf, size);
-		free(buf);
-	}
-	printf("fuzz_version: replayed %d input(s)\n", argc - 1);
-	return 0;
-}
-#endif
