@@ -121,14 +121,16 @@ struct guest_apply {
 	int lab_clone;                      /* a throw-away lab clone: no flushes (unsafe
 					       cache and dpkg io), ssh host keys made on
 					       the host; never for a production disk */
-	int skip_installed;                 /* every package at its version already: no dpkg */
+	int skip_installed;                 /* every package at its version already: no
+					       dpkg; also reports the versions before */
 };
 
 /* What the apply stage learnt, for the boot that follows (owned strings). */
 struct guest_applied {
 	char *kernel_version, *kernel, *initrd; /* local copies, in kernel_dir */
 	char *root_uuid;
-	json_t *before;  /* {package: installed version or null} before dpkg ran */
+	json_t *before;  /* with skip_installed: {package: installed version or
+			    null} before dpkg ran; else NULL */
 	int already;     /* skip_installed and nothing to do: dpkg never ran */
 };
 void guest_applied_clear(struct guest_applied *a);
