@@ -119,12 +119,16 @@ static int pp_group(json_t *findings, struct pp *p, struct pl_err *err)
 /* Locates every patch in the synced indexes (no network). */
 static int pp_locate(struct store *st, struct pp *p, struct pl_err *err)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct pp_patch *x = &p->v[i];
+	PL_AUTOFREE struct repo_deb_want *w = pl_calloc(p->n ? p->n : 1, sizeof(*w));
+	PL_AUTOFREE struct repo_deb *d = pl_calloc(p->n ? p->n : 1, sizeof(*d));
 
-		if (repo_deb_locate(st, NULL, x->package, x->version, x->arch, &x->deb, err) < 0)
-			return pl_error_prefix(err, "%s %s (%s)", x->package, x->version, x->arch);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		w[i] = (struct repo_deb_want){p->v[i].package, p->v[i].version, p->v[i].arch};
+	/* every index read once for all the patches */
+	if (repo_deb_locate_all(st, NULL, w, p->n, d, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < p->n; i++)
+		p->v[i].deb = d[i];
 	return 0;
 }
 

@@ -158,68 +158,101 @@ static int deb_from_stanza(const struct pkgdb_stanza *s, const char *index, stru
 	return 0;
 }
 
-/* Looks for the stanza in one Packages file: 1 found, 0 not, <0 error. */
-static int locate_in(const struct repo_index *x, const char *package, const char *version,
-                     const char *arch, struct repo_deb *d, struct pl_err *err)
+/* Fills every still-empty out[k] whose package, version and architecture
+ * a stanza of one Packages file has; returns how many it filled, or <0. */
+static int locate_in(const struct repo_index *x, const struct repo_deb_want *w, size_t n,
+                     struct repo_deb *out, struct pl_err *err)
 {
 	PL_AUTOFREE char *text = NULL;
 	struct pkgdb_deb822 p;
 	struct pkgdb_stanza s;
 	size_t len;
-	int rc;
+	int rc, found = 0;
 
 	if (pkgdb_file_read_any(x->path, PKGDB_DECOMPRESS_MAX, &text, &len, err) < 0)
 		return err->code;
 	pkgdb_deb822_init(&p, text, len, x->path);
 	while ((rc = pkgdb_deb822_next(&p, &s, err)) == 1) {
-		if (!field_eq(pkgdb_stanza_get(&s, "Package"), package) ||
-		    !field_eq(pkgdb_stanza_get(&s, "Architecture"), arch) ||
-		    !version_eq(pkgdb_stanza_get(&s, "Version"), version))
-			continue;
-		d->index = pl_strdup(x->path);
-		d->version = pkgdb_field_dup(pkgdb_stanza_get(&s, "Version"));
-		rc = deb_from_stanza(&s, x->path, d, err) < 0 ? err->code : 1;
-		break;
+		for (size_t k = 0; k < n; k++) {
+			struct repo_deb *d = &out[k];
+
+			if (d->filename || !field_eq(pkgdb_stanza_get(&s, "Package"), w[k].package) ||
+			    !field_eq(pkgdb_stanza_get(&s, "Architecture"), w[k].arch) ||
+			    !version_eq(pkgdb_stanza_get(&s, "Version"), w[k].version))
+				continue;
+			d->index = pl_strdup(x->path);
+			d->version = pkgdb_field_dup(pkgdb_stanza_get(&s, "Version"));
+			if (deb_from_stanza(&s, x->path, d, err) < 0) {
+				rc = err->code;
+				break;
+			}
+			d->repo = pl_strdup(x->repo);
+			found++;
+		}
+		if (rc < 0)
+			break;
 	}
 	pkgdb_deb822_release(&p);
+	return rc < 0 ? rc : found;
+}
+
+int repo_deb_locate_all(struct store *st, const char *repo, const struct repo_deb_want *w,
+                        size_t n, struct repo_deb *out, struct pl_err *err)
+{
+	struct repo_index_list l;
+	size_t left = n;
+	int rc = 0;
+
+	const char *arch = n ? w[0].arch : NULL;
+
+	memset(out, 0, n * sizeof(*out));
+	/* one architecture's indexes (and binary-all's) when every .deb is of
+	 * that architecture, else all of them */
+	for (size_t k = 0; arch && k < n; k++)
+		if (strcmp(w[k].arch, arch) != 0 || strcmp(arch, "all") == 0)
+			arch = NULL;
+	if (indexes_query(st, repo, NULL, arch, &l, err) < 0)
+		return err->code;
+	for (size_t i = 0; rc == 0 && left && i < l.n; i++) {
+		int got = locate_in(&l.v[i], w, n, out, err);
+
+		if (got < 0)
+			rc = got;
+		else
+			left -= (size_t)got;
+	}
+	repo_index_list_free(&l);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		struct repo r;
+
+		if (!out[k].filename) {
+			rc = pl_error(err, PL_ENOTFOUND, "%s %s (%s) is in no synced index%s%s%s",
+			              w[k].package, w[k].version, w[k].arch,
+			              repo ? " of repository '" : "", repo ? repo : "",
+			              repo ? "'" : "");
+			break;
+		}
+		if (repo_get(st, out[k].repo, &r, err) < 0) {
+			rc = err->code;
+			break;
+		}
+		out[k].uri = pl_strdup(r.uri);
+		out[k].package = pl_strdup(w[k].package);
+		out[k].arch = pl_strdup(w[k].arch);
+		repo_clear(&r);
+	}
+	if (rc < 0)
+		for (size_t k = 0; k < n; k++)
+			repo_deb_clear(&out[k]);
 	return rc;
 }
 
 int repo_deb_locate(struct store *st, const char *repo, const char *package, const char *version,
                     const char *arch, struct repo_deb *out, struct pl_err *err)
 {
-	struct repo_index_list l;
-	int rc = 0;
+	struct repo_deb_want w = {package, version, arch};
 
-	memset(out, 0, sizeof(*out));
-	if (indexes_query(st, repo, NULL, strcmp(arch, "all") == 0 ? NULL : arch, &l, err) < 0)
-		return err->code;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		rc = locate_in(&l.v[i], package, version, arch, out, err);
-		if (rc == 1) {
-			struct repo r;
-
-			if (repo_get(st, l.v[i].repo, &r, err) < 0) {
-				rc = err->code;
-				break;
-			}
-			out->repo = pl_strdup(r.name);
-			out->uri = pl_strdup(r.uri);
-			repo_clear(&r);
-		}
-	}
-	repo_index_list_free(&l);
-	if (rc == 1) {
-		out->package = pl_strdup(package);
-		out->arch = pl_strdup(arch);
-		return 0;
-	}
-	if (rc == 0)
-		rc = pl_error(err, PL_ENOTFOUND, "%s %s (%s) is in no synced index%s%s%s", package,
-		              version, arch, repo ? " of repository '" : "", repo ? repo : "",
-		              repo ? "'" : "");
-	repo_deb_clear(out);
-	return rc;
+	return repo_deb_locate_all(st, repo, &w, 1, out, err);
 }
 
 /* 1 when path exists with size and sha256. */

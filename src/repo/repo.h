@@ -252,6 +252,17 @@ struct repo_deb {
 int repo_deb_locate(struct store *st, const char *repo, const char *package, const char *version,
                     const char *arch, struct repo_deb *out, struct pl_err *err);
 
+/* One .deb to locate (strings borrowed). */
+struct repo_deb_want {
+	const char *package, *version, *arch;
+};
+
+/* repo_deb_locate() for n .debs at once, out[k] for w[k]: each synced index
+ * is read (and decompressed) once for all of them, not once per .deb. On
+ * any error every out[k] is cleared; the first one not found is named. */
+int repo_deb_locate_all(struct store *st, const char *repo, const struct repo_deb_want *w,
+                        size_t n, struct repo_deb *out, struct pl_err *err);
+
 /* Downloads d (URI/Filename) into destdir as the Filename's base name,
  * checking size and SHA-256 before the file appears; a mismatch is
  * PL_EINVAL and nothing is kept. A file already there with the right hash
