@@ -1,6 +1,14 @@
 /* guest.c - libguestfs handles and file operations. */
 #include "guest.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "version/version.h"
 
 void guest_closep(guestfs_h **g)
@@ -38,10 +46,219 @@ static int guest_configure(guestfs_h *g, const struct guest_opts *o, struct pl_e
 	return 0;
 }
 
-int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, struct pl_err *err)
+/* ---- launching, with a watchdog and one retry ------------------------- */
+
+/*
+ * Under TCG on a loaded host the appliance sometimes hangs in its boot or
+ * dies early; libguestfs's own launch timeout is 20 minutes, longer than a
+ * CI run can spare. A watchdog thread kills the appliance's QEMU (a child
+ * of this process, found by a name given on its command line) after the
+ * launch timeout, and a failed launch is tried once more with libguestfs's
+ * debug messages on, so a second failure carries the appliance's last
+ * console lines.
+ */
+
+#define GUEST_LAUNCH_TIMEOUT_DEFAULT 300
+#define GUEST_LOG_MAX 16384
+
+struct guest_log {
+	char buf[GUEST_LOG_MAX];
+	size_t len;
+};
+
+static void guest_log_cb(guestfs_h *g, void *opaque, uint64_t event, int handle, int flags,
+			 const char *buf, size_t len, const uint64_t *array, size_t alen)
 {
+	struct guest_log *l = opaque;
+
+	(void)g, (void)event, (void)handle, (void)flags, (void)array, (void)alen;
+	if (len >= GUEST_LOG_MAX) {
+		buf += len - (GUEST_LOG_MAX - 1);
+		len = GUEST_LOG_MAX - 1;
+	}
+	if (l->len + len >= GUEST_LOG_MAX) {
+		size_t drop = l->len + len - (GUEST_LOG_MAX - 1);
+
+		memmove(l->buf, l->buf + drop, l->len - drop);
+		l->len -= drop;
+	}
+	memcpy(l->buf + l->len, buf, len);
+	l->len += len;
+	l->buf[l->len] = '\0';
+}
+
+/* The log's last lines, at most max bytes and starting at a line,
+ * control characters other than newline and tab dropped (the appliance's
+ * console has escape sequences). */
+static void guest_log_tail(const struct guest_log *l, size_t max, struct pl_buf *out)
+{
+	size_t end = l->len, i;
+
+	while (end > 0 && (l->buf[end - 1] == '\n' || l->buf[end - 1] == '\r'))
+		end--;
+	i = end > max ? end - max : 0;
+	if (i > 0) {
+		while (i < end && l->buf[i - 1] != '\n')
+			i++;
+	}
+	for (; i < end; i++) {
+		unsigned char c = (unsigned char)l->buf[i];
+
+		if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f))
+			pl_buf_addc(out, (char)c);
+	}
+}
+
+struct guest_watch {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+	int fired;
+	unsigned timeout;
+	char name[64];
+};
+
+/* Kills this process's children whose command line has the argument
+ * name: the QEMU of one appliance. Returns how many were signalled. */
+static int guest_kill_named(const char *name)
+{
+	DIR *d = opendir("/proc");
+	pid_t self = getpid();
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[64], buf[4096];
+		ssize_t r;
+		char *p;
+		long ppid = -1;
+		pid_t pid = (pid_t)strtol(e->d_name, &p, 10);
+
+		if (*p || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		PL_AUTOFD int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || (r = read(fd, buf, sizeof(buf) - 1)) <= 0)
+			continue;
+		buf[r] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything, so
+		 * parse from its closing parenthesis */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		PL_AUTOFD int cfd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (cfd < 0 || (r = read(cfd, buf, sizeof(buf) - 1)) <= 0)
+			continue;
+		buf[r] = '\0';
+		for (char *a = buf; a < buf + r; a += strlen(a) + 1)
+			if (strcmp(a, name) == 0) {
+				if (kill(pid, SIGKILL) == 0)
+					n++;
+				break;
+			}
+	}
+	closedir(d);
+	return n;
+}
+
+static void *guest_watch_run(void *arg)
+{
+	struct guest_watch *w = arg;
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += w->timeout;
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &t) != ETIMEDOUT)
+			continue;
+		/* The appliance may not have been started yet (supermin
+		 * still building it): keep looking once a second until the
+		 * launch returns. */
+		w->fired = 1;
+		pthread_mutex_unlock(&w->mu);
+		guest_kill_named(w->name);
+		pthread_mutex_lock(&w->mu);
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += 1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* The launch timeout in seconds: the caller's, else the environment's
+ * PATCHLAB_GUESTFS_LAUNCH_TIMEOUT, else 300. */
+static int guest_launch_timeout(const struct guest_opts *o, unsigned *out, struct pl_err *err)
+{
+	const char *env = getenv("PATCHLAB_GUESTFS_LAUNCH_TIMEOUT");
+	char *end;
+	long v;
+
+	*out = GUEST_LAUNCH_TIMEOUT_DEFAULT;
+	if (o && o->launch_timeout > 0) {
+		*out = o->launch_timeout;
+		return 0;
+	}
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	v = strtol(env, &end, 10);
+	if (errno || *end || v < 1 || v > 86400)
+		return pl_error(err, PL_EINVAL,
+				"PATCHLAB_GUESTFS_LAUNCH_TIMEOUT: '%s' is not a number of seconds "
+				"from 1 to 86400", env);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Launches g under the watchdog. On failure err has libguestfs's message,
+ * "did not start within N s" when the watchdog killed it. */
+static int guest_launch_watched(guestfs_h *g, unsigned timeout, const char *name,
+				struct pl_err *err)
+{
+	struct guest_watch w = {.timeout = timeout};
+	pthread_t th;
+	int started, rc;
+
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	started = pthread_create(&th, NULL, guest_watch_run, &w) == 0;
+	rc = guestfs_launch(g);
+	if (started) {
+		pthread_mutex_lock(&w.mu);
+		w.done = 1;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+		pthread_join(th, NULL);
+	}
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	if (rc == 0)
+		return 0;
+	if (w.fired)
+		return pl_error(err, PL_EENV,
+				"launching the libguestfs appliance: it did not start within %u s "
+				"(killed; PATCHLAB_GUESTFS_LAUNCH_TIMEOUT sets the limit)",
+				timeout);
+	return guest_error(g, err, "launching the libguestfs appliance");
+}
+
+/* One attempt: a new handle, configured, the disks added, launched. */
+static int guest_attempt(const struct guest_disk *disks, size_t n, const struct guest_opts *o,
+			 unsigned timeout, struct guest_log *log, guestfs_h **out,
+			 struct pl_err *err)
+{
+	static unsigned seq;
 	PL_AUTOGUESTFS guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
-	int rc;
+	const char *cache = o && o->cache_unsafe ? "unsafe" : "writeback";
+	int ro = o && o->readonly;
+	char name[64];
 
 	if (!g)
 		return pl_error(err, PL_EENV, "cannot create a libguestfs handle");
@@ -49,50 +266,81 @@ int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, st
 	guestfs_set_error_handler(g, NULL, NULL);
 	if (guestfs_parse_environment(g) < 0 || guest_configure(g, o, err) < 0)
 		return err->code ? err->code : guest_error(g, err, "libguestfs environment");
-	const char *cache = o && o->cache_unsafe ? "unsafe" : "writeback";
+	/* The name the watchdog finds the appliance's QEMU by. */
+	snprintf(name, sizeof(name), "patchlab-guestfs-%d-%u", (int)getpid(),
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	if (guestfs_config(g, "-name", name) < 0)
+		return guest_error(g, err, "libguestfs -name");
+	if (log) {
+		log->len = 0;
+		log->buf[0] = '\0';
+		if (guestfs_set_verbose(g, 1) < 0 ||
+		    guestfs_set_event_callback(g, guest_log_cb,
+					       GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_LIBRARY |
+						   GUESTFS_EVENT_WARNING,
+					       0, log) < 0)
+			return guest_error(g, err, "libguestfs log");
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = disks[i].format
+			     ? guestfs_add_drive_opts(g, disks[i].path, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+						      disks[i].format, GUESTFS_ADD_DRIVE_OPTS_READONLY,
+						      ro, GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, cache, -1)
+			     : guestfs_add_drive_opts(g, disks[i].path,
+						      GUESTFS_ADD_DRIVE_OPTS_READONLY, ro,
+						      GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, cache, -1);
 
-	if (o && o->format)
-		rc = guestfs_add_drive_opts(g, disk, GUESTFS_ADD_DRIVE_OPTS_FORMAT, o->format,
-					    GUESTFS_ADD_DRIVE_OPTS_READONLY, o->readonly,
-					    GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, cache, -1);
-	else
-		rc = guestfs_add_drive_opts(g, disk, GUESTFS_ADD_DRIVE_OPTS_READONLY,
-					    o && o->readonly, GUESTFS_ADD_DRIVE_OPTS_CACHEMODE,
-					    cache, -1);
-	if (rc < 0)
-		return guest_error(g, err, disk);
-	if (guestfs_launch(g) < 0)
-		return guest_error(g, err, "launching the libguestfs appliance");
+		if (rc < 0)
+			return guest_error(g, err, disks[i].path);
+	}
+	if (guest_launch_watched(g, timeout, name, err) < 0)
+		return err->code;
+	if (log) {
+		/* the verbose messages were for the launch only */
+		guestfs_set_verbose(g, 0);
+		guestfs_delete_event_callback(g, 0);
+	}
 	*out = PL_STEAL(g);
 	return 0;
 }
 
 int guest_open_disks(const struct guest_disk *disks, size_t n, const struct guest_opts *o,
-                     guestfs_h **out, struct pl_err *err)
+		     guestfs_h **out, struct pl_err *err)
 {
-	PL_AUTOGUESTFS guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
-	int ro = o && o->readonly;
+	struct pl_err first = PL_ERR_INIT;
+	unsigned timeout;
 
-	if (!g)
-		return pl_error(err, PL_EENV, "cannot create a libguestfs handle");
-	guestfs_set_error_handler(g, NULL, NULL);
-	if (guestfs_parse_environment(g) < 0 || guest_configure(g, o, err) < 0)
-		return err->code ? err->code : guest_error(g, err, "libguestfs environment");
-	for (size_t i = 0; i < n; i++) {
-		int rc = disks[i].format
-		             ? guestfs_add_drive_opts(
-		                   g, disks[i].path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, disks[i].format,
-		                   GUESTFS_ADD_DRIVE_OPTS_READONLY, ro, -1)
-		             : guestfs_add_drive_opts(g, disks[i].path,
-		                                      GUESTFS_ADD_DRIVE_OPTS_READONLY, ro, -1);
+	if (guest_launch_timeout(o, &timeout, err) < 0)
+		return err->code;
+	if (guest_attempt(disks, n, o, timeout, NULL, out, &first) == 0)
+		return 0;
+	/* Only a launch is worth repeating: a bad drive or setting fails
+	 * the same way again. */
+	if (first.code != PL_EENV || !strstr(first.msg, "launching the libguestfs appliance"))
+		return pl_error(err, first.code, "%s", first.msg);
+	pl_warn("%s; trying once more with the appliance's log kept", first.msg);
 
-		if (rc < 0)
-			return guest_error(g, err, disks[i].path);
+	struct guest_log *log = pl_calloc(1, sizeof(*log));
+	PL_AUTOBUF struct pl_buf tail = PL_BUF_INIT;
+	int rc = guest_attempt(disks, n, o, timeout, log, out, err);
+
+	if (rc < 0) {
+		struct pl_err second = *err;
+
+		guest_log_tail(log, 1100, &tail);
+		pl_error(err, second.code, "%.500s (the second attempt; the first: %.300s)%s%s",
+			 second.msg, first.msg, tail.len ? "; the appliance's last lines:\n" : "",
+			 tail.len ? tail.s : "");
 	}
-	if (guestfs_launch(g) < 0)
-		return guest_error(g, err, "launching the libguestfs appliance");
-	*out = PL_STEAL(g);
-	return 0;
+	free(log);
+	return rc;
+}
+
+int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, struct pl_err *err)
+{
+	struct guest_disk d = {disk, o ? o->format : NULL};
+
+	return guest_open_disks(&d, 1, o, out, err);
 }
 
 static void guest_free_strings(char **v)

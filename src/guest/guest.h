@@ -29,10 +29,15 @@ struct guest_opts {
 	int cache_unsafe;    /* writes of a throw-away disk (a lab clone): QEMU ignores
 				flushes; guest_finish still syncs before the appliance
 				exits, so a completed run's data is whole */
+	unsigned launch_timeout; /* seconds the appliance may take to start; 0:
+				    PATCHLAB_GUESTFS_LAUNCH_TIMEOUT, else 300 */
 };
 
 /* Creates a handle for disk, adds it and launches the appliance. *out is
- * the caller's (PL_AUTOGUESTFS). Launch failures are PL_EENV. */
+ * the caller's (PL_AUTOGUESTFS). Launch failures are PL_EENV. A launch
+ * that fails, or does not finish within the launch timeout (its QEMU is
+ * then killed), is tried once more with libguestfs's debug log kept; a
+ * second failure's message ends with the appliance's last lines. */
 int guest_open(const char *disk, const struct guest_opts *o, guestfs_h **out, struct pl_err *err);
 
 /* One disk of a machine with several: its path and format (NULL: let
