@@ -313,8 +313,9 @@ static int cmd_inventory_packages(struct cli *cli, const struct cli_command *cmd
 {
 	static const struct option opts[] = {{"dpkg-status", required_argument, NULL, 'd'},
 	                                     {"rpm-qa", required_argument, NULL, 'r'},
+	                                     {"dir", required_argument, NULL, 'D'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *dpkg = NULL, *rpm = NULL;
+	const char *dpkg = NULL, *rpm = NULL, *dir = NULL;
 	struct inv_pkglist l = INV_PKGLIST_INIT;
 	struct store *st;
 	int ch, rc;
@@ -324,13 +325,28 @@ static int cmd_inventory_packages(struct cli *cli, const struct cli_command *cmd
 			dpkg = optarg;
 		else if (ch == 'r')
 			rpm = optarg;
+		else if (ch == 'D')
+			dir = optarg;
 		else
 			return cli_usage_error(cli, cmd, "unknown option");
+	if (dir) {
+		size_t hosts = 0, packages = 0;
+
+		if (dpkg || rpm || optind != argc)
+			return cli_usage_error(cli, cmd, "--dir takes no HOST, --dpkg-status or --rpm-qa");
+		rc = cli_store(cli, &st, 0);
+		if (rc == 0)
+			rc = inv_packages_import_dir(st, dir, &cli->progress, &hosts, &packages,
+			                             &cli->err);
+		if (rc == 0)
+			printf("%zu hosts, %zu packages\n", hosts, packages);
+		return rc;
+	}
 	if (optind != argc - 1)
 		return cli_usage_error(cli, cmd, "expected one HOST");
 	if (!dpkg == !rpm)
 		return cli_usage_error(cli, cmd,
-		                       "expected one of --dpkg-status FILE, --rpm-qa FILE");
+		                       "expected one of --dpkg-status FILE, --rpm-qa FILE, --dir DIR");
 	rc = cli_store(cli, &st, 0);
 	if (rc == 0 && dpkg)
 		rc = inv_dpkg_load(dpkg, &l, &cli->err);
@@ -652,14 +668,18 @@ const struct cli_command cli_inventory_commands[] = {
      cmd_inventory_list, NULL, 0},
     {"show", "show a host, with its package count or list",
      "inventory show NAME [--packages] [--format text|json]", cmd_inventory_show, NULL, 0},
-    {"packages", "replace a host's package list",
+    {"packages", "replace a host's package list, or many from a directory",
      "inventory packages HOST --dpkg-status FILE\n"
      "inventory packages HOST --rpm-qa FILE\n"
+     "inventory packages --dir DIR\n"
      "\n"
      "Reads dpkg's status file (every package dpkg-query -W lists, with its\n"
      "status words) or the output of\n"
      "  rpm -qa --qf '%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n'\n"
-     "and replaces HOST's packages in one transaction.",
+     "and replaces HOST's packages in one transaction.\n"
+     "With --dir, every file of DIR is HOST.status or HOST.rpmqa and all of\n"
+     "them go in one transaction: another file, an unknown host or a bad\n"
+     "list changes nothing.",
      cmd_inventory_packages, NULL, 0},
     {"discover", "inspect the domains of a libvirt connection into the inventory",
      "inventory discover --connect URI [--domain NAME ...] [--live] [--dry-run]\n"

@@ -14,8 +14,23 @@ void inv_bind_opt(sqlite3_stmt *s, int i, const char *v);
 /* Looks host name up: 1 with *id set, 0 when absent, negative on error. */
 int inv_host_id(struct store *st, const char *name, long *id, struct pl_err *err);
 
-/* Replaces host id's packages with l; the caller holds the transaction. */
+/* Replaces host id's packages with l, and the scan's packed set of them
+ * (pkgset.c); the caller holds the transaction. */
 int inv_packages_write(struct store *st, long id, const struct inv_pkglist *l, struct pl_err *err);
+
+/* The scan's packed package sets (pkgset.c): a writer keeps the tuple ids
+ * it has seen in memory, so a bulk import looks each distinct tuple up
+ * once. Open and use it inside the caller's transaction. */
+struct inv_pkgset;
+int inv_pkgset_open(struct store *st, struct inv_pkgset **out, struct pl_err *err);
+void inv_pkgset_close(struct inv_pkgset *ps);
+/* Writes host's packed set of l's installed packages and clears its
+ * scan_dirty mark. */
+int inv_pkgset_write(struct inv_pkgset *ps, long host, const struct inv_pkglist *l,
+                     struct pl_err *err);
+/* inv_packages_write with the caller's set writer. */
+int inv_packages_write_set(struct store *st, struct inv_pkgset *ps, long id,
+                           const struct inv_pkglist *l, struct pl_err *err);
 
 /* Appends a zeroed package to l and returns it. */
 struct inv_pkg *inv_pkglist_push(struct inv_pkglist *l);

@@ -292,6 +292,18 @@ int inv_host_show(struct store *st, const char *name, int with_packages, json_t 
 
 int inv_packages_write(struct store *st, long id, const struct inv_pkglist *l, struct pl_err *err)
 {
+	struct inv_pkgset *ps = NULL;
+	int rc = inv_pkgset_open(st, &ps, err);
+
+	if (rc == 0)
+		rc = inv_packages_write_set(st, ps, id, l, err);
+	inv_pkgset_close(ps);
+	return rc;
+}
+
+int inv_packages_write_set(struct store *st, struct inv_pkgset *ps, long id,
+                           const struct inv_pkglist *l, struct pl_err *err)
+{
 	PL_AUTOSTMT sqlite3_stmt *del = NULL, *ins = NULL;
 
 	if (store_prepare(st, "DELETE FROM host_packages WHERE host_id = ?", &del, err) < 0 ||
@@ -318,7 +330,7 @@ int inv_packages_write(struct store *st, long id, const struct inv_pkglist *l, s
 			return pl_error_prefix(err, "package '%s' (%s)", p->name,
 			                       p->arch ? p->arch : "");
 	}
-	return 0;
+	return inv_pkgset_write(ps, id, l, err);
 }
 
 int inv_packages_set(struct store *st, const char *host, const struct inv_pkglist *l,

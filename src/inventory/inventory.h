@@ -192,6 +192,14 @@ int inv_dpkg_load(const char *path, struct inv_pkglist *out, struct pl_err *err)
 int inv_packages_set(struct store *st, const char *host, const struct inv_pkglist *l,
                      struct pl_err *err);
 
+/* Imports every package list of directory dir in one transaction: each
+ * regular file is HOST.status (a dpkg status file) or HOST.rpmqa (rpm -qa
+ * in the format above) and replaces HOST's packages. Any other file, an
+ * unknown host, a bad list: nothing changes, and the error names the file.
+ * Counts the hosts and packages into *hosts and *packages. */
+int inv_packages_import_dir(struct store *st, const char *dir, const struct pl_progress *progress,
+                            size_t *hosts, size_t *packages, struct pl_err *err);
+
 /* Changes host name's fields that h sets: each non-NULL string, tags when
  * set_tags, the libvirt pair together; controls are merged key by key (a
  * JSON null removes one). PL_ENOTFOUND when absent. */

@@ -86,6 +86,7 @@ expect feed-kev 0 -- "$P" feed add kev --kind kev --url "$D/kev.json"
 expect feed-osv 0 -- "$P" feed add osv --kind osv --url "$D/osv.json"
 expect feed-sync 0 -- "$P" feed sync
 expect import 0 -- "$P" inventory import "$D/hosts.json"
+cp -a "$PATCHLAB_STATE" "$T/state-hosts" # for the bulk import below
 for h in web1 db1 dev1 old1; do
   expect "packages-$h" 0 -- "$P" inventory packages $h --dpkg-status "$D/status-$h"
 done
@@ -119,13 +120,19 @@ run() { # NAME CODE CMD...: stdout into $T/out
   if [ "$rc" -eq "$code" ]; then ok; else not_ok "$name: exit $rc, expected $code: $(head -c 300 "$T/err")"; fi
 }
 
+# 'inventory packages' wrote each host's packed set for the scan with its rows
+cache() { sqlite3 "$DB" ".dump scan_pkgs scan_pkgsets scan_dirty"; }
+[ "$(sqlite3 "$DB" 'SELECT count(*) FROM scan_pkgsets')" = 4 ] &&
+  [ "$(sqlite3 "$DB" 'SELECT count(*) FROM scan_dirty')" = 0 ] && ok ||
+  not_ok "inventory packages did not write the scan's package sets"
+
 # ---- bad input: exit 2, nothing written --------------------------------------------------
 snapshot >"$T/snap"
+cache >"$T/cache"
 expect unknown-host 2 -- "$P" scan --host web1 --host nope
 stderr_has unknown-host "no host named 'nope'"
 unchanged unknown-host
-[ "$(sqlite3 "$DB" 'SELECT count(*) FROM scan_pkgsets')" = 0 ] && ok ||
-  not_ok "a refused scan cached package lists"
+[ "$(cache)" = "$(cat "$T/cache")" ] && ok || not_ok "a refused scan changed the package cache"
 expect scan-feed-option 2 -- "$P" scan --feed "$D/tracker.json"
 stderr_has scan-feed-option "--feed and --release belong to the one-shot scan"
 expect scan-host-oneshot 2 -- "$P" scan --host web1 --dpkg-status "$D/status-web1" \
@@ -206,7 +213,8 @@ export PATCHLAB_NOW=2026-11-03T08:00:00Z
 run scan-3 0 "$P" scan --host web1 --host db1 --host dev1
 grep -q "^scanned 3 of 3 host(s) .*: 4 open finding(s); 0 new, 0 changed, 1 resolved$" "$T/out" &&
   ok || not_ok "scan-3: $(head -1 "$T/out")"
-grep -q "(1 package list(s) read again)" "$T/out" && ok || not_ok "scan-3 did not re-read web1 alone"
+# the import wrote web1's new set: nothing to read again
+grep -q "(0 package list(s) read again)" "$T/out" && ok || not_ok "scan-3 read package lists again"
 run resolved 0 "$P" findings --resolved --format json
 golden resolved findings-resolved.json
 /usr/bin/python3 - "$T/out" <<'EOF' && ok || not_ok "the resolved finding's history"
@@ -268,4 +276,54 @@ stderr_has propose-tampered "(not kept)"
 unchanged propose-tampered
 expect no-sec2 2 -- "$P" candidate show sec2
 ls "$PATCHLAB_STATE/tmp" 2>/dev/null | grep -q . && not_ok "a failed propose left files" || ok
+
+# ---- host_packages written without patchlab: the scan reads the rows again -------------------
+# (the triggers mark the host; the rebuilt set must give what the import's did)
+export PATCHLAB_NOW=2026-11-04T08:00:00Z
+run scan-4 0 "$P" scan --host web1 --host db1 --host dev1 --format json
+cp "$T/out" "$T/scan-4.json"
+sqlite3 "$DB" "UPDATE host_packages SET status = status WHERE host_id = (SELECT id FROM hosts WHERE name = 'db1')"
+run scan-5 0 "$P" scan --host web1 --host db1 --host dev1 --format json
+/usr/bin/python3 - "$T/scan-4.json" "$T/out" <<'EOF' && ok || not_ok "the rebuilt set scans differently"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert a["rebuilt"] == 0 and b["rebuilt"] == 1, (a["rebuilt"], b["rebuilt"])
+assert b["unchanged"] == a["findings"] == b["findings"] and b["opened"] == b["resolved"] == 0, b
+EOF
+
+# ---- inventory packages --dir: many lists in one transaction -------------------------------
+export PATCHLAB_STATE=$T/state-hosts
+DB=$PATCHLAB_STATE/patchlab.db
+mkdir "$T/lists"
+for h in web1 db1 dev1 old1; do cp "$D/status-$h" "$T/lists/$h.status"; done
+hp() { sqlite3 "$DB" "SELECT count(*) FROM host_packages"; }
+# bad input: an unknown host, a stray file, a bad list: nothing imported
+cp "$D/status-web1" "$T/lists/nope.status"
+expect dir-unknown-host 2 -- "$P" inventory packages --dir "$T/lists"
+stderr_has dir-unknown-host "$T/lists/nope.status: no host named 'nope'"
+rm "$T/lists/nope.status"
+echo x >"$T/lists/README"
+expect dir-stray 2 -- "$P" inventory packages --dir "$T/lists"
+stderr_has dir-stray "$T/lists/README: expected HOST.status"
+rm "$T/lists/README"
+printf 'web1\t1.0\n' >"$T/lists/rh1.rpmqa"
+expect dir-bad-list 2 -- "$P" inventory packages --dir "$T/lists"
+stderr_has dir-bad-list "$T/lists/rh1.rpmqa:1"
+rm "$T/lists/rh1.rpmqa"
+expect dir-host-too 2 -- "$P" inventory packages web1 --dir "$T/lists"
+[ "$(hp)" = 0 ] && ok || not_ok "a refused --dir import wrote packages"
+n=$(cat "$T"/lists/*.status | grep -c '^Package:')
+expect dir-import 0 "4 hosts, $n packages" -- "$P" inventory packages --dir "$T/lists"
+[ "$(sqlite3 "$DB" 'SELECT count(*) FROM scan_pkgsets')" = 4 ] &&
+  [ "$(sqlite3 "$DB" 'SELECT count(*) FROM scan_dirty')" = 0 ] && ok ||
+  not_ok "--dir did not write the scan's package sets"
+# the first scan after a bulk import: the same answer as after one import a host
+export PATCHLAB_NOW=2026-11-01T08:00:00Z
+run dir-scan 1 "$P" scan
+# one list read: rh1's, which has none (the other path's refused scans read it)
+grep -q "(1 package list(s) read again)" "$T/out" && ok || not_ok "dir-scan read lists again"
+sed -i 's/ in [0-9.]* s:/ in S s:/; s/(1 package list(s) read again)/(0 package list(s) read again)/' "$T/out"
+golden dir-scan scan-1.txt
+run dir-findings 0 "$P" findings --all --format json
+golden dir-findings findings-1.json
 finish
