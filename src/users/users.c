@@ -445,23 +445,39 @@ int users_authenticate(struct store *st, const char *secret, const struct pl_clo
 
 int users_logout(struct store *st, const char *secret, struct pl_err *err)
 {
-	PL_AUTOSTMT sqlite3_stmt *s = NULL;
-	struct users_identity id;
-	struct pl_err none = PL_ERR_INIT;
+	PL_AUTOSTMT sqlite3_stmt *s = NULL, *q = NULL;
+	PL_AUTOFREE char *name = NULL;
 	char digest[65];
 	int rc;
 
-	if (users_authenticate(st, secret, NULL, &id, &none) < 0)
-		return none.code == PL_ENOTFOUND ? 0 : pl_error(err, none.code, "%s", none.msg);
+	/* the session whatever its expiry: an expired one's row goes too */
+	if (!users_secret_wellformed(secret))
+		return 0;
 	users_secret_digest(secret, digest);
 	if (store_begin(st, err) < 0)
 		return err->code;
-	rc = store_prepare(st, "DELETE FROM sessions WHERE secret_sha256 = ?", &s, err);
+	rc = store_prepare(st,
+	                   "SELECT u.name FROM sessions x JOIN users u ON u.id = x.user_id"
+	                   " WHERE x.secret_sha256 = ?",
+	                   &q, err);
+	if (rc == 0) {
+		sqlite3_bind_text(q, 1, digest, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			name = pl_strdup(store_col_text(q, 0));
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		                                           : store_error(st, err, "reading sessions");
+		sqlite3_reset(q);
+	}
+	if (rc == 0 && !name) /* no such session: nothing to do */
+		return users_txn_end(st, rc, err);
+	if (rc == 0)
+		rc = store_prepare(st, "DELETE FROM sessions WHERE secret_sha256 = ?", &s, err);
 	if (rc == 0) {
 		sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
 		rc = store_step_done(st, s, err);
 	}
 	if (rc == 0)
-		rc = audit_append(st, id.name, "logout", "user", id.name, NULL, err);
+		rc = audit_append(st, name, "logout", "user", name, NULL, err);
 	return users_txn_end(st, rc, err);
 }
