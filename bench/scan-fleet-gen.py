@@ -6,12 +6,9 @@
       bookworm-security, under OUT/www/debian/dists/), the feeds in their
       real formats (OUT/tracker.json, OUT/epss.csv, OUT/kev.json, OUT/osv.json)
       and OUT/truth.json (what the fleet was made of)
-  scan-fleet-gen.py load DB [--hosts N] [--packages N]
-      bulk-loads every host's package list into patchlab's host_packages
-      (the hosts must have been imported from hosts.csv first)
-  scan-fleet-gen.py status OUT --first K [--hosts N] [--packages N]
-      writes dpkg status files OUT/HOST.status for the first K hosts (the
-      same lists 'load' writes), for timing 'inventory packages'
+  scan-fleet-gen.py status OUT --first K [--start S] [--hosts N] [--packages N]
+      writes dpkg status files OUT/HOST.status for K hosts from the S-th
+      (default 0), for 'patchlab inventory packages --dir'
 
 Everything is drawn from fixed seeds: the same arguments give the same
 fleet. The shape (a realistic spread, not uniform noise):
@@ -35,7 +32,6 @@ fleet. The shape (a realistic spread, not uniform noise):
 import json
 import os
 import random
-import sqlite3
 import sys
 
 SEED = 20261128
@@ -47,7 +43,7 @@ ROLE_TAKE = 600
 
 
 def parse_args(argv):
-    opts = {"hosts": 10000, "packages": 1500, "feed": 50000, "first": 0}
+    opts = {"hosts": 10000, "packages": 1500, "feed": 50000, "first": 0, "start": 0}
     pos = []
     i = 0
     while i < len(argv):
@@ -268,31 +264,12 @@ def cmd_files(out, o):
         f.write("\n")
 
 
-def cmd_load(db, o):
-    pool = Pool()
-    con = sqlite3.connect(db, isolation_level=None)
-    # a bulk load into a scratch database: no journal, a large cache
-    con.execute("PRAGMA journal_mode = OFF")
-    con.execute("PRAGMA synchronous = OFF")
-    con.execute("PRAGMA cache_size = -524288")
-    ids = dict(con.execute("SELECT name, id FROM hosts"))
-    con.execute("BEGIN")
-    for h, name in enumerate(host_names(o["hosts"])):
-        hid = ids[name]
-        con.execute("DELETE FROM host_packages WHERE host_id = ?", (hid,))
-        con.executemany(
-            "INSERT INTO host_packages (host_id, name, arch, version, source, source_version,"
-            " status) VALUES (?, ?, ?, ?, ?, ?, 'install ok installed')",
-            ((hid,) + p for p in pool.host_packages(h, o["packages"])))
-    con.execute("COMMIT")
-    con.execute("PRAGMA journal_mode = WAL")
-    con.close()
-
-
 def cmd_status(out, o):
     pool = Pool()
     os.makedirs(out, exist_ok=True)
-    for h, name in enumerate(host_names(o["hosts"])[:o["first"]]):
+    names = host_names(o["hosts"])
+    for h in range(o["start"], min(o["start"] + o["first"], len(names))):
+        name = names[h]
         with open(os.path.join(out, name + ".status"), "w") as f:
             for (pkg, arch, v, src, sv) in pool.host_packages(h, o["packages"]):
                 f.write("Package: %s\nStatus: install ok installed\nArchitecture: %s\n" %
@@ -306,10 +283,10 @@ def cmd_status(out, o):
 
 def main():
     pos, o = parse_args(sys.argv[1:])
-    if len(pos) != 2 or pos[0] not in ("files", "load", "status"):
+    if len(pos) != 2 or pos[0] not in ("files", "status"):
         sys.stderr.write(__doc__)
         return 2
-    {"files": cmd_files, "load": cmd_load, "status": cmd_status}[pos[0]](pos[1], o)
+    {"files": cmd_files, "status": cmd_status}[pos[0]](pos[1], o)
     return 0
 
 

@@ -164,7 +164,7 @@ int inv_pkgset_write(struct inv_pkgset *ps, long host, const struct inv_pkglist 
 	for (size_t i = 0; i < l->n; i++) {
 		const struct inv_pkg *p = &l->pkgs[i];
 		const char *v[5];
-		uint32_t id;
+		uint32_t id = 0;
 
 		/* the scan's rules (dbscan.c host_rebuild reads rows the same way) */
 		if (!p->version || !p->arch || !*p->arch || !p->status ||
@@ -307,7 +307,12 @@ int inv_packages_import_dir(struct store *st, const char *dir, const struct pl_p
 	if (dir_list(dir, &e, &n, err) < 0)
 		return err->code;
 	t0 = pl_progress_begin(progress, "import", "%zu package lists from %s", n, dir);
-	rc = store_begin(st, err);
+	/* a bulk write: the indexes of host_packages take inserts all over
+	 * (by name); SQLite's default 2 MB cache would spill them to the WAL
+	 * again and again */
+	rc = store_exec(st, "PRAGMA cache_size = -131072", err);
+	if (rc == 0)
+		rc = store_begin(st, err);
 	if (rc == 0)
 		rc = inv_pkgset_open(st, &ps, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -337,6 +342,7 @@ int inv_packages_import_dir(struct store *st, const char *dir, const struct pl_p
 		rc = store_commit(st, err);
 	if (rc < 0)
 		store_rollback(st);
+	store_exec(st, "PRAGMA cache_size = -2000", NULL);
 	pl_progress_end(progress, "import", rc, t0);
 	dir_entries_free(e, n);
 	if (rc == 0) {
