@@ -109,8 +109,11 @@ const struct cli_command cli_audit_commands[] = {
     {"list", "list audit log entries, oldest first",
      "audit list [--since DATE] [--object NAME] [--kind KIND] [--format text|json]\n"
      "\n"
-     "Every state change of candidates and lab verdicts, with actor, time (UTC),\n"
-     "action, object and detail. --since takes YYYY-MM-DD[THH:MM[:SS]Z].",
+     "Every state change, with actor, time (UTC), action, object and detail:\n"
+     "candidates and lab verdicts, approvals and waivers, rollouts, waves and\n"
+     "targets, publishes, hosts and their package lists, users and sessions.\n"
+     "--kind is the object's kind (candidate, lab-run, rollout, wave, target,\n"
+     "apt-repo, host, user). --since takes YYYY-MM-DD[THH:MM[:SS]Z].",
      cmd_audit_list, NULL, 0},
     {"verify", "check the audit log's hash chain and its anchor",
      "audit verify [--format text|json]\n"

@@ -422,7 +422,12 @@ static int disc_write_rows(struct store *st, const char *uri, const struct disc_
 		return err->code;
 	if (!id)
 		id = (long)sqlite3_last_insert_rowid(st->db);
-	return inv_packages_write(st, id, &d->pkgs, err);
+	if (inv_packages_write(st, id, &d->pkgs, err) < 0)
+		return err->code;
+	return inv_audit(st, strcmp(*result, "added") == 0 ? "host-add" : "host-update", *host,
+	                 json_pack("{s:s, s:s, s:s, s:I}", "via", "discover", "uri", uri, "domain",
+	                           d->name, "packages", (json_int_t)d->pkgs.n),
+	                 err);
 }
 
 static int disc_write(struct store *st, const char *uri, const struct disc_domain *d, char **host,

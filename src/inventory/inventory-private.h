@@ -11,6 +11,11 @@ int inv_tag_ok(const char *s);
 /* Binds v, or NULL when v is NULL, to parameter i. */
 void inv_bind_opt(sqlite3_stmt *s, int i, const char *v);
 
+/* Appends an audit entry about host (kind "host", the actor from the
+ * environment) inside the caller's transaction; takes detail (NULL: {}). */
+int inv_audit(struct store *st, const char *action, const char *host, json_t *detail,
+              struct pl_err *err);
+
 /* Looks host name up: 1 with *id set, 0 when absent, negative on error. */
 int inv_host_id(struct store *st, const char *name, long *id, struct pl_err *err);
 

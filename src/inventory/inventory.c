@@ -1,5 +1,8 @@
-/* inventory.c - the hosts and host_packages tables. */
+/* inventory.c - the hosts and host_packages tables. Every change is also
+ * an entry of the audit log, in the same transaction. */
 #include "inventory-private.h"
+
+#include "audit/audit.h"
 
 static const char HOST_COLS[] =
     "h.id, h.name, h.ip, h.os, h.os_version, h.location, h.owner,"
@@ -88,6 +91,9 @@ static int import_rows(struct store *st, const struct inv_hostlist *l, size_t *a
 		bind_host(s, &l->hosts[i], now);
 		if (store_step_done(st, s, err) < 0)
 			return pl_error_prefix(err, "host '%s'", l->hosts[i].name);
+		if (inv_audit(st, rc == 1 ? "host-update" : "host-add", l->hosts[i].name,
+		              json_pack("{s:s}", "via", "import"), err) < 0)
+			return err->code;
 		(*(rc == 1 ? updated : added))++;
 	}
 	return 0;
@@ -124,36 +130,66 @@ int inv_import_file(struct store *st, const char *path, size_t *added, size_t *u
 	return rc;
 }
 
+int inv_audit(struct store *st, const char *action, const char *host, json_t *detail,
+              struct pl_err *err)
+{
+	int rc = audit_append(st, NULL, action, "host", host, detail, err);
+
+	json_decref(detail);
+	return rc;
+}
+
+/* Commits when rc is 0, else rolls back; returns rc. */
+static int inv_txn_end(struct store *st, int rc, struct pl_err *err)
+{
+	if (rc == 0)
+		rc = store_commit(st, err);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
 int inv_host_add(struct store *st, const struct inv_host *h, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
 	char now[21];
+	int rc;
 
 	if (inv_host_check(h, "host", err) < 0)
 		return err->code;
 	pl_time_iso(pl_clock_now(NULL), now);
-	if (store_prepare(st, INSERT_SQL, &s, err) < 0)
-		return PL_EDB;
-	bind_host(s, h, now);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sqlite3_errcode(st->db) == SQLITE_CONSTRAINT
-		           ? pl_error(err, PL_EEXIST, "a host named '%s' exists already", h->name)
-		           : store_error(st, err, "adding the host");
-	return 0;
+	if (store_begin(st, err) < 0)
+		return err->code;
+	rc = store_prepare(st, INSERT_SQL, &s, err);
+	if (rc == 0) {
+		bind_host(s, h, now);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sqlite3_errcode(st->db) == SQLITE_CONSTRAINT
+			         ? pl_error(err, PL_EEXIST, "a host named '%s' exists already", h->name)
+			         : store_error(st, err, "adding the host");
+	}
+	if (rc == 0)
+		rc = inv_audit(st, "host-add", h->name, NULL, err);
+	return inv_txn_end(st, rc, err);
 }
 
 int inv_host_remove(struct store *st, const char *name, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
+	int rc;
 
-	if (store_prepare(st, "DELETE FROM hosts WHERE name = ?", &s, err) < 0)
-		return PL_EDB;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (store_step_done(st, s, err) < 0)
+	if (store_begin(st, err) < 0)
 		return err->code;
-	if (sqlite3_changes(st->db) == 0)
-		return pl_error(err, PL_ENOTFOUND, "no host named '%s'", name);
-	return 0;
+	rc = store_prepare(st, "DELETE FROM hosts WHERE name = ?", &s, err);
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		rc = store_step_done(st, s, err);
+	}
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = pl_error(err, PL_ENOTFOUND, "no host named '%s'", name);
+	if (rc == 0)
+		rc = inv_audit(st, "host-remove", name, NULL, err);
+	return inv_txn_end(st, rc, err);
 }
 
 static json_t *col_json(sqlite3_stmt *s, int i, json_t *dflt)
@@ -344,11 +380,12 @@ int inv_packages_set(struct store *st, const char *host, const struct inv_pkglis
 	rc = inv_host_id(st, host, &id, err);
 	if (rc == 0)
 		rc = pl_error(err, PL_ENOTFOUND, "no host named '%s'", host);
-	if (rc < 0 || inv_packages_write(st, id, l, err) < 0 || store_commit(st, err) < 0) {
-		store_rollback(st);
-		return err->code;
-	}
-	return 0;
+	if (rc > 0)
+		rc = inv_packages_write(st, id, l, err);
+	if (rc == 0)
+		rc = inv_audit(st, "packages", host, json_pack("{s:I}", "packages", (json_int_t)l->n),
+		               err);
+	return inv_txn_end(st, rc, err);
 }
 
 static const char UPDATE_SOME_SQL[] =
@@ -430,9 +467,9 @@ int inv_host_update(struct store *st, const char *name, const struct inv_host *h
 		                "host '%s': libvirt_uri and libvirt_domain go together", name);
 	if (store_begin(st, err) < 0)
 		return err->code;
-	if (update_row(st, name, h, set_tags, err) < 0 || store_commit(st, err) < 0) {
-		store_rollback(st);
-		return err->code;
-	}
-	return 0;
+	int rc = update_row(st, name, h, set_tags, err);
+
+	if (rc == 0)
+		rc = inv_audit(st, "host-update", name, json_pack("{s:s}", "via", "set"), err);
+	return inv_txn_end(st, rc, err);
 }

@@ -325,7 +325,11 @@ int inv_packages_import_dir(struct store *st, const char *dir, const struct pl_p
 			              e[i].path, e[i].host);
 		if (rc > 0)
 			rc = dir_load_one(&e[i], &l, err);
-		if (rc == 0 && (inv_packages_write_set(st, ps, id, &l, err) < 0))
+		if (rc == 0 && (inv_packages_write_set(st, ps, id, &l, err) < 0 ||
+		                inv_audit(st, "packages", e[i].host,
+		                          json_pack("{s:I, s:s}", "packages", (json_int_t)l.n,
+		                                    "file", e[i].path),
+		                          err) < 0))
 			rc = pl_error_prefix(err, "%s", e[i].path);
 		npk += l.n;
 		inv_pkglist_free(&l);

@@ -97,4 +97,19 @@ expect "removing drops packages" 0 -- $P inventory remove db1
 expect "cascade" 0 "0" -- sqlite3 "$PATCHLAB_STATE/patchlab.db" "SELECT count(*) FROM host_packages p WHERE NOT EXISTS (SELECT 1 FROM hosts h WHERE h.id = p.host_id)"
 expect "self-test" 0 -- $P self-test
 
+# every change above is in the audit log, as its actor; refused ones are not
+# (db1: added by the CSV import, its rpm list, the refused bad list and
+# the refused call without a source leave nothing, removed; mail1: added by
+# the JSON import, updated by the same import again)
+expect "audit of a host" 0 "host-add packages host-remove" -- \
+  bash -c "$P audit list --kind host --object db1 --format json | jq -r '[.[].action] | join(\" \")'"
+expect "audit of an import" 0 "host-add host-update" -- \
+  bash -c "$P audit list --kind host --object mail1 --format json | jq -r '[.[].action][:2] | join(\" \")'"
+expect "audit actor" 0 "qa-bot" -- bash -c \
+  "PATCHLAB_ACTOR=qa-bot $P inventory set web1 --owner ops >/dev/null &&
+   $P audit list --kind host --object web1 --format json | jq -r '.[-1].actor'"
+expect "audit refused add" 0 "0" -- bash -c \
+  "$P audit list --kind host --object app2 --format json | jq length"
+expect "audit chain" 0 -- $P audit verify
+
 finish
