@@ -139,16 +139,6 @@ int inv_audit(struct store *st, const char *action, const char *host, json_t *de
 	return rc;
 }
 
-/* Commits when rc is 0, else rolls back; returns rc. */
-static int inv_txn_end(struct store *st, int rc, struct pl_err *err)
-{
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
-}
-
 int inv_host_add(struct store *st, const struct inv_host *h, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
@@ -170,7 +160,7 @@ int inv_host_add(struct store *st, const struct inv_host *h, struct pl_err *err)
 	}
 	if (rc == 0)
 		rc = inv_audit(st, "host-add", h->name, NULL, err);
-	return inv_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
 
 int inv_host_remove(struct store *st, const char *name, struct pl_err *err)
@@ -189,7 +179,7 @@ int inv_host_remove(struct store *st, const char *name, struct pl_err *err)
 		rc = pl_error(err, PL_ENOTFOUND, "no host named '%s'", name);
 	if (rc == 0)
 		rc = inv_audit(st, "host-remove", name, NULL, err);
-	return inv_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
 
 static json_t *col_json(sqlite3_stmt *s, int i, json_t *dflt)
@@ -385,7 +375,7 @@ int inv_packages_set(struct store *st, const char *host, const struct inv_pkglis
 	if (rc == 0)
 		rc = inv_audit(st, "packages", host, json_pack("{s:I}", "packages", (json_int_t)l->n),
 		               err);
-	return inv_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
 
 static const char UPDATE_SOME_SQL[] =
@@ -471,5 +461,5 @@ int inv_host_update(struct store *st, const char *name, const struct inv_host *h
 
 	if (rc == 0)
 		rc = inv_audit(st, "host-update", name, json_pack("{s:s}", "via", "set"), err);
-	return inv_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }

@@ -135,11 +135,7 @@ static int rd_lock(struct store *st, struct rollout_row *r, long *dead, struct p
 
 		rc = audit_append(st, NULL, "lock-takeover", "rollout", r->name, d, err);
 	}
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
+	return store_end(st, rc, err);
 }
 
 static void rd_unlock(struct store *st, const struct rollout_row *r)
@@ -325,11 +321,7 @@ static int rd_replan(struct rd_rollout *r, struct rollout_waves_rows *ws, size_t
 		}
 		after = rc == 0 ? win.end + rule->min_soak : after;
 	}
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
+	return store_end(st, rc, err);
 }
 
 /* ---- one wave: shared context -------------------------------------------------------- */
@@ -901,11 +893,7 @@ static int rd_wave_start(struct rd_rollout *r, const struct rollout_wave_row *w,
 	}
 	if (rc == 0)
 		rc = rollout_candidate_move(st, r->row.candidate, "rolling-out", NULL, err);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
+	return store_end(st, rc, err);
 }
 
 /* Decides a wave whose targets are all done. */

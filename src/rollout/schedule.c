@@ -843,10 +843,7 @@ int rollout_halt(struct store *st, const char *name, const char *reason, const c
 		rc = rollout_set_state(st, &r, "halted", why, actor, clock, err);
 	if (rc == 0)
 		rc = rollout_candidate_move(st, r.candidate, "halted", actor, err);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
+	rc = store_end(st, rc, err);
 	rollout_row_clear(&r);
 	return rc;
 }
@@ -906,10 +903,7 @@ int rollout_resume(struct store *st, const char *name, const char *actor,
 	if (rc == 0)
 		rc = rollout_candidate_move(st, r.candidate, started ? "rolling-out" : "scheduled",
 		                            actor, err);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
+	rc = store_end(st, rc, err);
 	rollout_row_clear(&r);
 	return rc;
 }

@@ -50,6 +50,15 @@ int store_exec(struct store *st, const char *sql, struct pl_err *err)
 	return 0;
 }
 
+int store_end(struct store *st, int rc, struct pl_err *err)
+{
+	if (rc == 0)
+		rc = store_commit(st, err);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct pl_err *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)

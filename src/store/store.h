@@ -46,6 +46,9 @@ int store_schema_version(struct store *st, int *out, struct pl_err *err);
 int store_begin(struct store *st, struct pl_err *err);
 int store_commit(struct store *st, struct pl_err *err);
 void store_rollback(struct store *st);
+/* Ends a transaction by its result: commits when rc is 0, else rolls
+ * back; returns rc, or the commit's error. */
+int store_end(struct store *st, int rc, struct pl_err *err);
 
 /* Runs SQL without results (several statements allowed). */
 int store_exec(struct store *st, const char *sql, struct pl_err *err);

@@ -167,15 +167,6 @@ static void users_now_iso(const struct pl_clock *clock, char at[static 21])
 }
 
 /* A transaction's end: commit when rc is 0, roll back otherwise. */
-static int users_txn_end(struct store *st, int rc, struct pl_err *err)
-{
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
-}
-
 int users_add(struct store *st, const char *name, int role, const char *password, const char *actor,
               struct pl_err *err)
 {
@@ -212,7 +203,7 @@ int users_add(struct store *st, const char *name, int role, const char *password
 	}
 	if (rc == 0)
 		rc = audit_append(st, actor, "user-add", "user", name, detail, err);
-	return users_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
 
 int users_remove(struct store *st, const char *name, const char *actor, struct pl_err *err)
@@ -233,7 +224,7 @@ int users_remove(struct store *st, const char *name, const char *actor, struct p
 		rc = pl_error(err, PL_ENOTFOUND, "no user '%s'", name);
 	if (rc == 0)
 		rc = audit_append(st, actor, "user-remove", "user", name, NULL, err);
-	return users_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
 
 int users_list(struct store *st, const struct pl_clock *clock, json_t **out, struct pl_err *err)
@@ -366,7 +357,7 @@ int users_login(struct store *st, const char *name, const char *password, int64_
 		out->session_id = (long)sqlite3_last_insert_rowid(st->db);
 		rc = audit_append(st, name, "login", "user", name, NULL, err);
 	}
-	rc = users_txn_end(st, rc, err);
+	rc = store_end(st, rc, err);
 	if (rc < 0)
 		return rc;
 	out->user_id = id;
@@ -404,7 +395,7 @@ int users_token_create(struct store *st, const char *name, const char *label, in
 	              (json_int_t)(pl_clock_now(clock) + ttl));
 	if (rc == 0)
 		rc = audit_append(st, actor, "token-create", "user", name, d, err);
-	return users_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
 
 int users_authenticate(struct store *st, const char *secret, const struct pl_clock *clock,
@@ -470,7 +461,7 @@ int users_logout(struct store *st, const char *secret, struct pl_err *err)
 		sqlite3_reset(q);
 	}
 	if (rc == 0 && !name) /* no such session: nothing to do */
-		return users_txn_end(st, rc, err);
+		return store_end(st, rc, err);
 	if (rc == 0)
 		rc = store_prepare(st, "DELETE FROM sessions WHERE secret_sha256 = ?", &s, err);
 	if (rc == 0) {
@@ -479,5 +470,5 @@ int users_logout(struct store *st, const char *secret, struct pl_err *err)
 	}
 	if (rc == 0)
 		rc = audit_append(st, name, "logout", "user", name, NULL, err);
-	return users_txn_end(st, rc, err);
+	return store_end(st, rc, err);
 }
