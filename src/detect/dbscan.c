@@ -580,7 +580,8 @@ static int cache_refresh(struct ds *s)
 
 /* ---- releases and groups ----------------------------------------------------------------- */
 
-/* The tracker rows of a release from every debian-tracker feed. */
+/* The tracker rows of a release from every debian-tracker feed, and the
+ * OSV advisories of its ecosystem from every osv feed. */
 static int release_load(struct ds *s, struct ds_release *r)
 {
 	PL_AUTOSTMT sqlite3_stmt *q = NULL;
@@ -614,7 +615,14 @@ static int release_load(struct ds *s, struct ds_release *r)
 		if (c->resolved && !c->fixed)
 			c->resolved = 0; /* the feed store refuses these; be safe */
 	}
-	return rc == SQLITE_DONE ? 0 : store_error(s->st, s->err, "reading tracker rows");
+	if (rc != SQLITE_DONE)
+		return store_error(s->st, s->err, "reading tracker rows");
+	/* and the OSV advisories of the release's ecosystem, as the one-shot
+	 * scan reads them from a file */
+	if (detect_feed_add_osv_store(f, s->st, s->err) < 0)
+		return s->err->code;
+	detect_feed_sort(f);
+	return 0;
 }
 
 static struct ds_release *release_get(struct ds *s, uint32_t name)

@@ -106,6 +106,15 @@ int detect_feed_add_json(struct detect_feed *f, json_t *doc, const char *source,
  * a tracker resolves and an OSV record leaves open is both. */
 int detect_feed_load(struct detect_feed *f, const char *path, struct pl_err *err);
 
+/* Adds the OSV advisories stored by 'feed sync' (every osv feed) by the
+ * rules of detect_feed_load; withdrawn ones are left out. A fixed version
+ * that is not a Debian version is an input error naming the advisory.
+ * Call detect_feed_sort() after the last addition. */
+int detect_feed_add_osv_store(struct detect_feed *f, struct store *st, struct pl_err *err);
+
+/* Orders the entries by source and CVE id, as lookups need. */
+void detect_feed_sort(struct detect_feed *f);
+
 /* ---- vulnerability feeds: the documents ---------------------------------- */
 
 /*

@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include "risk/risk.h"
 #include "version/version.h"
 
 static const char *const urgency_words[] = {"unimportant", "low", "medium", "high"};
@@ -345,45 +346,146 @@ static void feed_push(struct detect_feed *f, const char *source, const char *id,
 	f->c[f->n++] = c;
 }
 
+/* The CVE ids an advisory stands for: its id when a CVE, the CVEs among
+ * its aliases (upstream ones included), else the advisory's own id. ids
+ * has room for naliases + 1; returns how many. */
+static size_t osv_ids(const char *id, const char *const *aliases, size_t naliases,
+                      const char **ids)
+{
+	size_t n = 0;
+
+	if (detect_is_cve(id))
+		ids[n++] = id;
+	for (size_t i = 0; i < naliases; i++) {
+		size_t k;
+
+		for (k = 0; k < n && strcmp(ids[k], aliases[i]) != 0; k++)
+			;
+		if (k == n && detect_is_cve(aliases[i]))
+			ids[n++] = aliases[i];
+	}
+	if (n == 0)
+		ids[n++] = id;
+	return n;
+}
+
+/* One ECOSYSTEM range of package: a CVE entry per id. */
+static int osv_push_range(struct detect_feed *f, const char *eco, const char *package,
+                          const char *fixed, const char *const *ids, size_t n, int urgency,
+                          struct pl_err *err)
+{
+	const char *msg = NULL;
+	struct version_deb d;
+
+	if (fixed && version_deb_parse(fixed, strlen(fixed), &d, &msg) < 0)
+		return pl_error(err, PL_EINVAL, "%s: fixed version '%s' of %s: %s", package, fixed,
+		                eco, msg ? msg : "invalid");
+	for (size_t k = 0; k < n; k++)
+		feed_push(f, package, ids[k], fixed, urgency);
+	return 0;
+}
+
 /* The one-shot feed's OSV sink: the release's ECOSYSTEM ranges. */
 static int feed_keep_osv(void *ctx, const struct detect_osv_advisory *a, struct pl_err *err)
 {
 	struct detect_feed *f = ctx;
-	const char *eco = debian_ecosystem(f->release), *msg = NULL;
-	size_t total = a->naliases + a->nupstream, n = 0;
+	const char *eco = debian_ecosystem(f->release);
+	size_t total = a->naliases + a->nupstream;
 	PL_AUTOFREE const char **ids = pl_calloc(total + 2, sizeof(char *));
+	size_t n = osv_ids(a->id, (const char *const *)a->aliases, total, ids);
 	int urgency = osv_urgency(a);
-	struct version_deb d;
 
-	if (detect_is_cve(a->id))
-		ids[n++] = a->id;
-	for (size_t i = 0; i < total; i++) {
-		size_t k;
-
-		for (k = 0; k < n && strcmp(ids[k], a->aliases[i]) != 0; k++)
-			;
-		if (k == n && detect_is_cve(a->aliases[i]))
-			ids[n++] = a->aliases[i];
-	}
-	if (n == 0)
-		ids[n++] = a->id;
 	for (size_t i = 0; eco && !a->withdrawn && i < a->naffected; i++) {
 		const struct detect_osv_affected *af = &a->affected[i];
 
 		if (strcmp(af->ecosystem, eco) != 0)
 			continue;
-		for (size_t r = 0; r < af->nranges; r++) {
-			const char *fixed = af->ranges[r].fixed;
-
-			if (strcmp(af->ranges[r].type, "ECOSYSTEM") != 0)
-				continue;
-			if (fixed && version_deb_parse(fixed, strlen(fixed), &d, &msg) < 0)
-				return pl_error(err, PL_EINVAL, "%s: fixed version '%s' of %s: %s",
-				                af->package, fixed, eco, msg ? msg : "invalid");
-			for (size_t k = 0; k < n; k++)
-				feed_push(f, af->package, ids[k], fixed, urgency);
-		}
+		for (size_t r = 0; r < af->nranges; r++)
+			if (strcmp(af->ranges[r].type, "ECOSYSTEM") == 0 &&
+			    osv_push_range(f, eco, af->package, af->ranges[r].fixed, ids, n, urgency,
+			                   err) < 0)
+				return err->code;
 	}
+	return 0;
+}
+
+/* The urgency of a stored advisory's severity array ([{type, score}]), as
+ * osv_urgency() of the parsed one. */
+static int osv_urgency_stored(const char *severity)
+{
+	PL_AUTOJSON json_t *a = json_loads(severity, 0, NULL);
+	struct detect_osv_severity sv[8];
+	struct detect_osv_advisory adv = {.severity = sv};
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+	{
+		const char *type = json_string_value(json_object_get(v, "type"));
+		const char *score = json_string_value(json_object_get(v, "score"));
+		struct risk_cvss c;
+
+		if (adv.nseverity == sizeof(sv) / sizeof(sv[0]) || !type || !score ||
+		    strcmp(type, "CVSS_V3") != 0 || risk_cvss_parse(score, strlen(score), &c, NULL) < 0)
+			continue;
+		sv[adv.nseverity].score10 = c.base;
+		adv.nseverity++;
+	}
+	return osv_urgency(&adv);
+}
+
+int detect_feed_add_osv_store(struct detect_feed *f, struct store *st, struct pl_err *err)
+{
+	PL_AUTOSTMT sqlite3_stmt *q = NULL;
+	const char *eco = debian_ecosystem(f->release);
+	PL_AUTOFREE char *aliases = NULL, *osvid = NULL;
+	PL_AUTOFREE const char **ids = NULL, **al = NULL;
+	sqlite3_int64 cur = 0;
+	size_t n = 0;
+	int urgency = DETECT_URG_MEDIUM, rc;
+
+	if (!eco)
+		return 0;
+	if (store_prepare(st,
+	                  "SELECT o.id, o.osv_id, o.severity, a.package, r.fixed,"
+	                  " (SELECT group_concat(x.alias, ' ') FROM feed_osv_aliases x"
+	                  "  WHERE x.osv = o.id)"
+	                  " FROM feed_osv_affected a JOIN feed_osv o ON o.id = a.osv"
+	                  " JOIN feed_osv_ranges r ON r.affected = a.id"
+	                  " WHERE a.ecosystem = ? AND o.withdrawn IS NULL AND r.type = 'ECOSYSTEM'"
+	                  " ORDER BY o.id",
+	                  &q, err) < 0)
+		return PL_EDB;
+	sqlite3_bind_text(q, 1, eco, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *fixed = sqlite3_column_type(q, 4) == SQLITE_NULL
+		                        ? NULL
+		                        : (const char *)sqlite3_column_text(q, 4);
+
+		if (sqlite3_column_int64(q, 0) != cur) {
+			size_t na = 0;
+			char *save = NULL;
+
+			cur = sqlite3_column_int64(q, 0);
+			free(aliases);
+			aliases = pl_strdup(store_col_text(q, 5));
+			free(al);
+			al = pl_calloc(strlen(aliases) / 2 + 2, sizeof(char *));
+			for (char *t = strtok_r(aliases, " ", &save); t; t = strtok_r(NULL, " ", &save))
+				al[na++] = t;
+			free(ids);
+			ids = pl_calloc(na + 2, sizeof(char *));
+			/* ids point into osvid and aliases, which outlive the row */
+			free(osvid);
+			osvid = pl_strdup(store_col_text(q, 1));
+			n = osv_ids(osvid, al, na, ids);
+			urgency = osv_urgency_stored(store_col_text(q, 2));
+		}
+		if (osv_push_range(f, eco, store_col_text(q, 3), fixed, ids, n, urgency, err) < 0)
+			return pl_error_prefix(err, "OSV advisory %s", osvid);
+	}
+	if (rc != SQLITE_DONE)
+		return store_error(st, err, "reading OSV advisories");
 	return 0;
 }
 
@@ -392,6 +494,12 @@ static int looks_osv(json_t *doc)
 {
 	return json_is_array(doc) || (json_is_string(json_object_get(doc, "id")) &&
 	                              json_is_string(json_object_get(doc, "modified")));
+}
+
+void detect_feed_sort(struct detect_feed *f)
+{
+	if (f->n > 1)
+		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
 }
 
 int detect_feed_load(struct detect_feed *f, const char *path, struct pl_err *err)

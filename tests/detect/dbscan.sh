@@ -329,4 +329,47 @@ sed -i 's/ in [0-9.]* s:/ in S s:/; s/(1 package list(s) read again)/(0 package 
 golden dir-scan scan-1.txt
 run dir-findings 0 "$P" findings --all --format json
 golden dir-findings findings-1.json
+# ---- OSV advisories count in the database scan as in the one-shot scan --------------------
+# (a Debian:12 range fixed by hello's security update, an advisory id with
+# a CVE alias and a CVSS vector; the one-shot scan reads the same file)
+cat >"$T/osv-debian.json" <<'EOF'
+[{"id": "DSA-9999-1", "modified": "2026-10-01T00:00:00Z", "aliases": ["CVE-2024-9999"],
+  "affected": [{"package": {"ecosystem": "Debian:12", "name": "hello"},
+                "ranges": [{"type": "ECOSYSTEM",
+                            "events": [{"introduced": "0"}, {"fixed": "1.0-1+deb12u1"}]}]},
+               {"package": {"ecosystem": "Debian:11", "name": "world"},
+                "ranges": [{"type": "ECOSYSTEM",
+                            "events": [{"introduced": "0"}, {"fixed": "9.9"}]}]}],
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]},
+ {"id": "DSA-9998-1", "modified": "2026-10-01T00:00:00Z", "aliases": ["CVE-2024-9998"],
+  "withdrawn": "2026-10-02T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "Debian:12", "name": "hello"},
+                "ranges": [{"type": "ECOSYSTEM",
+                            "events": [{"introduced": "0"}, {"fixed": "1.0-1+deb12u1"}]}]}]}]
+EOF
+expect osv-debian-add 0 -- "$P" feed add osv-debian --kind osv --url "$T/osv-debian.json"
+expect osv-debian-sync 0 -- "$P" feed sync osv-debian
+export PATCHLAB_NOW=2026-11-05T08:00:00Z
+run osv-scan 0 "$P" scan --host web1
+run osv-findings 0 "$P" findings --host web1 --format json
+/usr/bin/python3 - "$T/out" <<'EOF' && ok || not_ok "the database scan did not take the OSV advisory"
+import json, sys
+j = {f["package"]: f for f in json.load(open(sys.argv[1]))}
+h = j["hello"]
+assert "CVE-2024-9999" in h["cves"] and "CVE-2024-9998" not in h["cves"], h["cves"]
+assert "world" not in j, j.keys()  # Debian:11 is not bookworm's
+EOF
+cp "$T/out" "$T/db.json"
+run osv-oneshot 0 "$P" scan --dpkg-status "$D/status-web1" --release bookworm \
+  --packages "$W/dists/bookworm/main/binary-amd64/Packages.xz" \
+  --packages "$W/dists/bookworm-security/main/binary-amd64/Packages.xz" \
+  --feed "$D/tracker.json" --feed "$T/osv-debian.json" --format json
+/usr/bin/python3 - "$T/db.json" "$T/out" <<'EOF' && ok || not_ok "database and one-shot scans differ on CVEs"
+import json, sys
+db = {f["package"]: sorted(f["cves"]) for f in json.load(open(sys.argv[1]))}
+one = json.load(open(sys.argv[2]))
+rows = one["upgradable"]
+oneshot = {r["package"]: sorted(r["cves"]) for r in rows}
+assert db == oneshot, (db, oneshot)
+EOF
 finish
