@@ -149,13 +149,15 @@ static int guest_kill_named(const char *name)
 		p = strrchr(buf, ')');
 		if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
 			continue;
+		/* QEMU's command line runs to kilobytes with a few disks, and
+		 * -name comes last: read it whole */
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-		PL_AUTOFD int cfd = open(path, O_RDONLY | O_CLOEXEC);
+		PL_AUTOFREE char *cmd = NULL;
+		size_t len = 0;
 
-		if (cfd < 0 || (r = read(cfd, buf, sizeof(buf) - 1)) <= 0)
+		if (pl_file_read(path, &cmd, &len, NULL) < 0)
 			continue;
-		buf[r] = '\0';
-		for (char *a = buf; a < buf + r; a += strlen(a) + 1)
+		for (char *a = cmd; a < cmd + len; a += strlen(a) + 1)
 			if (strcmp(a, name) == 0) {
 				if (kill(pid, SIGKILL) == 0)
 					n++;
@@ -171,7 +173,7 @@ static void *guest_watch_run(void *arg)
 	struct guest_watch *w = arg;
 	struct timespec t;
 
-	clock_gettime(CLOCK_REALTIME, &t);
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	t.tv_sec += w->timeout;
 	pthread_mutex_lock(&w->mu);
 	while (!w->done) {
@@ -184,7 +186,7 @@ static void *guest_watch_run(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		guest_kill_named(w->name);
 		pthread_mutex_lock(&w->mu);
-		clock_gettime(CLOCK_REALTIME, &t);
+		clock_gettime(CLOCK_MONOTONIC, &t);
 		t.tv_sec += 1;
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -222,11 +224,17 @@ static int guest_launch_watched(guestfs_h *g, unsigned timeout, const char *name
 				struct pl_err *err)
 {
 	struct guest_watch w = {.timeout = timeout};
+	pthread_condattr_t ca;
 	pthread_t th;
 	int started, rc;
 
+	/* the deadline on the monotonic clock: a wall clock set back must
+	 * not stretch it */
 	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cv, &ca);
+	pthread_condattr_destroy(&ca);
 	snprintf(w.name, sizeof(w.name), "%s", name);
 	started = pthread_create(&th, NULL, guest_watch_run, &w) == 0;
 	rc = guestfs_launch(g);
