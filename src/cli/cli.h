@@ -53,8 +53,8 @@ const struct cli_command *cli_find(const struct cli_command *table, const char *
 int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *prefix, int argc,
 		 char **argv);
 
-/* Prints a command's usage to f; prefix is "patchlab" or "patchlab GROUP". */
-void cli_usage(FILE *f, const char *prefix, const struct cli_command *cmd);
+/* Prints a command's usage to f: each synopsis names its group itself. */
+void cli_usage(FILE *f, const struct cli_command *cmd);
 
 /* Opens the state (which must exist unless create); kept in cli->store. */
 int cli_store(struct cli *cli, struct store **out, int create);

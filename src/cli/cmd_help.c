@@ -4,26 +4,18 @@
 int cmd_help(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	const struct cli_command *table = cli_commands, *c = NULL;
-	struct pl_buf prefix = PL_BUF_INIT;
 
 	(void)cmd;
-	pl_buf_adds(&prefix, "patchlab");
 	for (int i = 1; i < argc; i++) {
 		c = table ? cli_find(table, argv[i]) : NULL;
-		if (!c) {
-			pl_buf_release(&prefix);
+		if (!c)
 			return pl_error(&cli->err, PL_EUSAGE, "help: no command '%s'", argv[i]);
-		}
-		if (i + 1 < argc)
-			pl_buf_addf(&prefix, " %s", c->name);
 		table = c->sub;
 	}
 	if (c) {
-		cli_usage(stdout, pl_buf_str(&prefix), c);
-		pl_buf_release(&prefix);
+		cli_usage(stdout, c);
 		return 0;
 	}
-	pl_buf_release(&prefix);
 	printf("patchlab - test patches in an isolated libvirt lab before production\n\n"
 	       "commands:\n");
 	for (c = cli_commands; c->name; c++)

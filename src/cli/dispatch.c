@@ -11,14 +11,12 @@ const struct cli_command *cli_find(const struct cli_command *table, const char *
 	return NULL;
 }
 
-void cli_usage(FILE *f, const char *prefix, const struct cli_command *cmd)
+void cli_usage(FILE *f, const struct cli_command *cmd)
 {
 	const char *u = cmd->usage;
 
-	(void)prefix;
-
 	fprintf(f, "usage: ");
-	/* Each synopsis line gets the prefix; text after a blank line is prose. */
+	/* Synopsis lines, then after a blank line prose. */
 	while (*u) {
 		const char *nl = strchr(u, '\n');
 		size_t n = nl ? (size_t)(nl - u) : strlen(u);
@@ -67,7 +65,7 @@ int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *p
 	if (cmd->sub) {
 		sub_prefix = pl_strdupf("%s %s", prefix, cmd->name);
 		if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-			cli_usage(argc < 2 ? stderr : stdout, prefix, cmd);
+			cli_usage(argc < 2 ? stderr : stdout, cmd);
 			return argc < 2 ? pl_error(&cli->err, PL_EUSAGE, "%s: a subcommand is needed",
 						   sub_prefix)
 					: 0;
@@ -75,7 +73,7 @@ int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *p
 		return cli_dispatch(cli, cmd->sub, sub_prefix, argc - 1, argv + 1);
 	}
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, prefix, cmd);
+		cli_usage(stdout, cmd);
 		return 0;
 	}
 	optind = 0; /* GNU getopt: fully re-initialise for the handler's argv */

@@ -9,7 +9,6 @@
 
 #include "risk/risk.h"
 
-
 static int host_exists(struct store *st, const char *host, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;

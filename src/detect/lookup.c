@@ -13,7 +13,6 @@ static char *col_dup(sqlite3_stmt *s, int i)
 	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
 }
 
-
 /* Runs s and returns one object per row, keyed by the column names. */
 static int rows_json(struct store *st, sqlite3_stmt *s, json_t *arr, struct pl_err *err)
 {

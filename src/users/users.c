@@ -166,7 +166,6 @@ static void users_now_iso(const struct pl_clock *clock, char at[static 21])
 	pl_time_iso(pl_clock_now(clock), at);
 }
 
-/* A transaction's end: commit when rc is 0, roll back otherwise. */
 int users_add(struct store *st, const char *name, int role, const char *password, const char *actor,
               struct pl_err *err)
 {
