@@ -158,11 +158,6 @@ static uint32_t intern(struct ds *s, const char *v)
 	return detect_strtab_intern(&s->str, v, strlen(v));
 }
 
-static char *col_dup(sqlite3_stmt *q, int i)
-{
-	return sqlite3_column_type(q, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(q, i));
-}
-
 static int prepare(struct ds *s, const char *sql, sqlite3_stmt **q)
 {
 	return store_prepare(s->st, sql, q, s->err) < 0 ? PL_EDB : 0;
@@ -233,11 +228,11 @@ static int host_add(struct ds *s, sqlite3_stmt *q)
 	h = &s->hosts[s->nhosts++];
 	memset(h, 0, sizeof(*h));
 	h->id = sqlite3_column_int64(q, 0);
-	h->name = col_dup(q, 1);
-	h->os = col_dup(q, 2);
-	h->os_version = col_dup(q, 3);
-	h->arch_field = col_dup(q, 4);
-	h->prev_evaluated = col_dup(q, 6);
+	h->name = store_col_dup(q, 1);
+	h->os = store_col_dup(q, 2);
+	h->os_version = store_col_dup(q, 3);
+	h->arch_field = store_col_dup(q, 4);
+	h->prev_evaluated = store_col_dup(q, 6);
 	if (detect_host_release(h->os, h->os_version, &h->release, &why) < 0)
 		h->note = why;
 	detect_u64map_put(&s->hostidx, (uint64_t)h->id, (uint32_t)(s->nhosts - 1));
@@ -379,14 +374,6 @@ static int dirty_load(struct ds *s)
 	return rc == SQLITE_DONE ? 0 : store_error(s->st, s->err, "reading scan_dirty");
 }
 
-/* 1 when dpkg's status words end in "installed" (rpm lists: "installed"). */
-static int installed(const char *status)
-{
-	const char *w = strrchr(status, ' ');
-
-	return strcmp(w ? w + 1 : status, "installed") == 0;
-}
-
 /* Reads a host's installed packages from host_packages into out (tuple
  * indexes) and caches them as its blob. */
 static int host_rebuild(struct ds *s, sqlite3_int64 host, uint32_t **out, size_t *n)
@@ -403,18 +390,11 @@ static int host_rebuild(struct ds *s, sqlite3_int64 host, uint32_t **out, size_t
 		const char *v[5];
 		uint32_t key, f[5];
 
-		if (sqlite3_column_type(s->q_pkgs, 2) == SQLITE_NULL ||
-		    !*store_col_text(s->q_pkgs, 1) || !installed(store_col_text(s->q_pkgs, 5)))
+		/* the rule the import packs sets by (src/inventory) */
+		if (!inv_pkg_scan_fields(store_col_opt(s->q_pkgs, 0), store_col_opt(s->q_pkgs, 1),
+		                         store_col_opt(s->q_pkgs, 2), store_col_opt(s->q_pkgs, 3),
+		                         store_col_opt(s->q_pkgs, 4), store_col_opt(s->q_pkgs, 5), v))
 			continue;
-		v[0] = store_col_text(s->q_pkgs, 0);
-		v[1] = store_col_text(s->q_pkgs, 1);
-		v[2] = store_col_text(s->q_pkgs, 2);
-		v[3] = sqlite3_column_type(s->q_pkgs, 3) == SQLITE_NULL
-		           ? v[0]
-		           : store_col_text(s->q_pkgs, 3);
-		v[4] = sqlite3_column_type(s->q_pkgs, 4) == SQLITE_NULL
-		           ? v[2]
-		           : store_col_text(s->q_pkgs, 4);
 		key = tuple_key(s, v, &b);
 		if (key == s->ntuples) {
 			sqlite3_reset(s->q_newpkg);
@@ -606,7 +586,7 @@ static int release_load(struct ds *s, struct ds_release *r)
 		c->source = pl_strdup(store_col_text(q, 0));
 		c->id = pl_strdup(store_col_text(q, 1));
 		c->resolved = strcmp(store_col_text(q, 2), "resolved") == 0;
-		c->fixed = col_dup(q, 3);
+		c->fixed = store_col_dup(q, 3);
 		c->urgency = sqlite3_column_type(q, 4) == SQLITE_NULL
 		                 ? DETECT_URG_MEDIUM
 		                 : detect_urgency_parse(store_col_text(q, 4));

@@ -493,11 +493,6 @@ static void fs_feed_clear(struct fs_feed *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 static int fs_feed_load(struct store *st, const char *name, struct fs_feed *f, struct pl_err *err)
 {
 	PL_AUTOSTMT sqlite3_stmt *s = NULL;
@@ -516,12 +511,12 @@ static int fs_feed_load(struct store *st, const char *name, struct fs_feed *f, s
 		return store_error(st, err, "reading a feed");
 	f->id = sqlite3_column_int64(s, 0);
 	f->kind = detect_feed_kind_parse(store_col_text(s, 1));
-	f->name = col_dup(s, 2);
-	f->url = col_dup(s, 3);
-	f->release = col_dup(s, 4);
-	f->etag = col_dup(s, 5);
-	f->last_modified = col_dup(s, 6);
-	f->sha256 = col_dup(s, 7);
+	f->name = store_col_dup(s, 2);
+	f->url = store_col_dup(s, 3);
+	f->release = store_col_dup(s, 4);
+	f->etag = store_col_dup(s, 5);
+	f->last_modified = store_col_dup(s, 6);
+	f->sha256 = store_col_dup(s, 7);
 	if (f->kind < 0)
 		return pl_error(err, PL_EINTERNAL, "feed '%s': unknown kind in the database", name);
 	return 0;

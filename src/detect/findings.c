@@ -128,7 +128,7 @@ static json_t *factors_json(sqlite3_stmt *s, json_t *cves)
 	                                      ? NULL
 	                                      : store_col_text(s, C_S_EXPOSURE));
 	in.environment = risk_environment_parse(
-	    sqlite3_column_type(s, C_S_ENV) == SQLITE_NULL ? NULL : store_col_text(s, C_S_ENV));
+	    store_col_opt(s, C_S_ENV));
 	in.critical = sqlite3_column_int(s, C_S_CRITICAL);
 	in.firewall = onoff_col(s, C_S_FIREWALL);
 	in.edr = onoff_col(s, C_S_EDR);

@@ -8,11 +8,6 @@
 
 #include <math.h>
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 /* Runs s and returns one object per row, keyed by the column names. */
 static int rows_json(struct store *st, sqlite3_stmt *s, json_t *arr, struct pl_err *err)
 {
@@ -67,13 +62,13 @@ int detect_lookup_tracker(struct store *st, const char *release, const char *sou
 			v = pl_realloc(v, cap * sizeof(*v));
 		}
 		c = &v[cnt++];
-		c->cve = col_dup(s, 0);
-		c->status = col_dup(s, 1);
-		c->fixed_version = col_dup(s, 2);
+		c->cve = store_col_dup(s, 0);
+		c->status = store_col_dup(s, 1);
+		c->fixed_version = store_col_dup(s, 2);
 		c->urgency = sqlite3_column_type(s, 3) == SQLITE_NULL
 		                 ? DETECT_URG_MEDIUM
 		                 : detect_urgency_parse(store_col_text(s, 3));
-		c->feed = col_dup(s, 4);
+		c->feed = store_col_dup(s, 4);
 	}
 	if (rc != SQLITE_DONE) {
 		detect_tracker_cves_free(v, cnt);
@@ -157,12 +152,12 @@ int detect_lookup_osv(struct store *st, const char *ecosystem, const char *packa
 		}
 		fx = &v[cnt++];
 		memset(fx, 0, sizeof(*fx));
-		fx->id = col_dup(s, 1);
-		fx->range_type = col_dup(s, 2);
-		fx->introduced = col_dup(s, 3);
-		fx->fixed = col_dup(s, 4);
-		fx->last_affected = col_dup(s, 5);
-		fx->feed = col_dup(s, 6);
+		fx->id = store_col_dup(s, 1);
+		fx->range_type = store_col_dup(s, 2);
+		fx->introduced = store_col_dup(s, 3);
+		fx->fixed = store_col_dup(s, 4);
+		fx->last_affected = store_col_dup(s, 5);
+		fx->feed = store_col_dup(s, 6);
 		if (osv_fix_cves(st, q, sqlite3_column_int64(s, 0), fx, err) < 0) {
 			detect_osv_fixes_free(v, cnt);
 			return err->code;

@@ -98,11 +98,6 @@ static struct gate_requirement *req_add(struct gate_decision *d, const char *kin
 	return r;
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 /* A time the database holds; a bad one is an error, never a pass. */
 static int promo_time(const char *s, const char *what, int64_t *out, struct pl_err *err)
 {
@@ -208,12 +203,12 @@ static int promo_latest_run(struct promo_ctx *x, struct promo_image *m, struct p
 		return 0;
 	if (rc != SQLITE_ROW)
 		return store_error(x->st, err, "reading lab runs");
-	m->run = col_dup(r, 0);
-	m->run_state = col_dup(r, 1);
-	m->verdict = col_dup(r, 2);
-	m->started_at = col_dup(r, 3);
-	m->ended_at = col_dup(r, 4);
-	m->result = col_dup(r, 5);
+	m->run = store_col_dup(r, 0);
+	m->run_state = store_col_dup(r, 1);
+	m->verdict = store_col_dup(r, 2);
+	m->started_at = store_col_dup(r, 3);
+	m->ended_at = store_col_dup(r, 4);
+	m->result = store_col_dup(r, 5);
 	m->checks = json_array();
 	if (store_prepare(
 	        x->st,

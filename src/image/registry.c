@@ -133,33 +133,28 @@ int image_register(struct store *st, const char *name, const char *origin, const
 	" (SELECT count(*) FROM image_packages p WHERE p.image_id = i.id AND"                \
 	"  p.status = 'installed')"
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 static void image_from_row(sqlite3_stmt *s, struct image *im)
 {
 	memset(im, 0, sizeof(*im));
 	im->id = (long)sqlite3_column_int64(s, 0);
-	im->name = col_dup(s, 1);
-	im->origin = col_dup(s, 2);
-	im->path = col_dup(s, 3);
-	im->format = col_dup(s, 4);
-	im->sha256 = col_dup(s, 5);
+	im->name = store_col_dup(s, 1);
+	im->origin = store_col_dup(s, 2);
+	im->path = store_col_dup(s, 3);
+	im->format = store_col_dup(s, 4);
+	im->sha256 = store_col_dup(s, 5);
 	im->size_bytes = sqlite3_column_int64(s, 6);
-	im->manifest_path = col_dup(s, 7);
-	im->manifest_sha256 = col_dup(s, 8);
-	im->distro = col_dup(s, 9);
-	im->version = col_dup(s, 10);
-	im->arch = col_dup(s, 11);
-	im->hostname = col_dup(s, 12);
-	im->root_uuid = col_dup(s, 13);
-	im->kernel_version = col_dup(s, 14);
-	im->kernel_path = col_dup(s, 15);
-	im->initrd_path = col_dup(s, 16);
+	im->manifest_path = store_col_dup(s, 7);
+	im->manifest_sha256 = store_col_dup(s, 8);
+	im->distro = store_col_dup(s, 9);
+	im->version = store_col_dup(s, 10);
+	im->arch = store_col_dup(s, 11);
+	im->hostname = store_col_dup(s, 12);
+	im->root_uuid = store_col_dup(s, 13);
+	im->kernel_version = store_col_dup(s, 14);
+	im->kernel_path = store_col_dup(s, 15);
+	im->initrd_path = store_col_dup(s, 16);
 	im->boot_marker = sqlite3_column_int(s, 17);
-	im->created_at = col_dup(s, 18);
+	im->created_at = store_col_dup(s, 18);
 	im->packages = (long)sqlite3_column_int64(s, 19);
 }
 

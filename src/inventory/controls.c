@@ -180,11 +180,6 @@ static enum inv_exposure context_exposure(json_t *controls_obj)
 	return INV_EXPOSURE_UNKNOWN;
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 int inv_host_context(struct store *st, const char *name, struct inv_host_context *out,
                      struct pl_err *err)
 {
@@ -207,9 +202,9 @@ int inv_host_context(struct store *st, const char *name, struct inv_host_context
 		json_decref(c);
 		return pl_error(err, PL_EDB, "host '%s': its controls are not a JSON object", name);
 	}
-	out->name = col_dup(s, 0);
-	out->role = col_dup(s, 1);
-	out->environment = col_dup(s, 2);
+	out->name = store_col_dup(s, 0);
+	out->role = store_col_dup(s, 1);
+	out->environment = store_col_dup(s, 2);
 	out->controls = c;
 	out->exposure = context_exposure(c);
 	out->firewall = context_switch(c, "firewall", NULL);

@@ -55,11 +55,6 @@ static void drift_group_clear(struct drift_group *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 static int same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -298,8 +293,7 @@ static int drift_packages(struct store *st, const struct drift_group *g, size_t 
 			p.deb = strchr(store_col_text(s, 3), ' ') != NULL;
 		}
 		drift_pkg_add(g, &p, store_col_text(s, 1),
-		              sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL
-		                                                       : store_col_text(s, 2));
+		              store_col_opt(s, 2));
 	}
 	drift_pkg_reset(&p, g->n);
 	free(p.versions);
@@ -372,15 +366,15 @@ int inv_drift(struct store *st, const char *role, const char *environment, json_
 		if (rc != SQLITE_ROW)
 			break;
 		if (!have) {
-			g.role = col_dup(s, 1);
-			g.environment = col_dup(s, 2);
+			g.role = store_col_dup(s, 1);
+			g.environment = store_col_dup(s, 2);
 			have = 1;
 		}
 		if (g.n == g.cap) {
 			g.cap = g.cap ? 2 * g.cap : 16;
 			g.hosts = pl_realloc(g.hosts, g.cap * sizeof(*g.hosts));
 		}
-		g.hosts[g.n++] = (struct drift_host){col_dup(s, 0), col_dup(s, 3), col_dup(s, 4),
+		g.hosts[g.n++] = (struct drift_host){store_col_dup(s, 0), store_col_dup(s, 3), store_col_dup(s, 4),
 		                                     sqlite3_column_int(s, 5)};
 	}
 	if (rc != SQLITE_DONE) {

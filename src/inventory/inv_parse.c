@@ -646,3 +646,17 @@ int inv_pkg_installed(const char *status)
 
 	return status && strcmp(w ? w + 1 : status, "installed") == 0;
 }
+
+int inv_pkg_scan_fields(const char *name, const char *arch, const char *version,
+                        const char *source, const char *source_version, const char *status,
+                        const char *v[5])
+{
+	if (!version || !arch || !*arch || !inv_pkg_installed(status))
+		return 0;
+	v[0] = name;
+	v[1] = arch;
+	v[2] = version;
+	v[3] = source ? source : name;
+	v[4] = source_version ? source_version : version;
+	return 1;
+}

@@ -192,6 +192,17 @@ int inv_dpkg_load(const char *path, struct inv_pkglist *out, struct pl_err *err)
 int inv_packages_set(struct store *st, const char *host, const struct inv_pkglist *l,
                      struct pl_err *err);
 
+/* The database scan's view of one package row, one rule for both sides:
+ * patchlab's writers pack a host's set with it at import (pkgset.c) and
+ * the scan rebuilds a set from host_packages with it (src/detect). 1 with
+ * v[] = name, arch, version, source, source version when the row counts
+ * (installed by its status, with a version and an architecture; a missing
+ * source is the package's own name, a missing source version its
+ * version), 0 when it does not. */
+int inv_pkg_scan_fields(const char *name, const char *arch, const char *version,
+                        const char *source, const char *source_version, const char *status,
+                        const char *v[5]);
+
 /* Imports every package list of directory dir in one transaction: each
  * regular file is HOST.status (a dpkg status file) or HOST.rpmqa (rpm -qa
  * in the format above) and replaces HOST's packages. Any other file, an

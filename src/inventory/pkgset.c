@@ -166,15 +166,9 @@ int inv_pkgset_write(struct inv_pkgset *ps, long host, const struct inv_pkglist 
 		const char *v[5];
 		uint32_t id = 0;
 
-		/* the scan's rules (dbscan.c host_rebuild reads rows the same way) */
-		if (!p->version || !p->arch || !*p->arch || !p->status ||
-		    !inv_pkg_installed(p->status))
+		if (!inv_pkg_scan_fields(p->name, p->arch, p->version, p->source,
+		                         p->source_version, p->status, v))
 			continue;
-		v[0] = p->name;
-		v[1] = p->arch;
-		v[2] = p->version;
-		v[3] = p->source ? p->source : p->name;
-		v[4] = p->source_version ? p->source_version : p->version;
 		if (pkgset_tuple(ps, v, &key, &id, err) < 0)
 			return err->code;
 		for (int k = 0; k < 4; k++) /* little-endian, whatever the machine */
@@ -342,10 +336,7 @@ int inv_packages_import_dir(struct store *st, const char *dir, const struct pl_p
 		}
 	}
 	inv_pkgset_close(ps);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
+	rc = store_end(st, rc, err);
 	store_exec(st, "PRAGMA cache_size = -2000", NULL);
 	pl_progress_end(progress, "import", rc, t0);
 	dir_entries_free(e, n);

@@ -2,11 +2,6 @@
  * the reports and the dashboard print. */
 #include "lab.h"
 
-/* A text column, or NULL for SQL NULL (json_pack's "s?"). */
-static const char *col_or_null(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : store_col_text(s, i);
-}
 
 /* The run's checks in the order they were recorded. */
 static int runread_checks(sqlite3_stmt *c, const char *run, json_t **out)
@@ -21,7 +16,7 @@ static int runread_checks(sqlite3_stmt *c, const char *run, json_t **out)
 		    checks, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "vm", store_col_text(c, 5),
 		                      "stage", store_col_text(c, 0), "name", store_col_text(c, 1),
 		                      "status", store_col_text(c, 2), "detail",
-		                      store_col_text(c, 3), "evidence", col_or_null(c, 4)));
+		                      store_col_text(c, 3), "evidence", store_col_opt(c, 4)));
 	*out = checks;
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -51,9 +46,9 @@ int lab_candidate_runs(struct store *st, long candidate_id, json_t **out, struct
 		json_t *checks = NULL;
 		json_t *run = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s?}", "run",
 		                        store_col_text(r, 0), "state", store_col_text(r, 1),
-		                        "verdict", col_or_null(r, 2), "subset", col_or_null(r, 3),
+		                        "verdict", store_col_opt(r, 2), "subset", store_col_opt(r, 3),
 		                        "started_at", store_col_text(r, 4), "ended_at",
-		                        col_or_null(r, 5), "image", col_or_null(r, 7));
+		                        store_col_opt(r, 5), "image", store_col_opt(r, 7));
 
 		if (runread_checks(c, store_col_text(r, 0), &checks) < 0) {
 			json_decref(checks);

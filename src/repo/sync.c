@@ -96,11 +96,6 @@ static void ix_free(struct ix_row *v, size_t n)
 	free(v);
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, i));
-}
-
 static int64_t col_time(sqlite3_stmt *s, int i)
 {
 	int64_t t = 0;
@@ -134,16 +129,16 @@ static int load_old(struct sync *c, struct pl_err *err)
 		c->old_rel = pl_realloc(c->old_rel, (c->n_old_rel + 1) * sizeof(*c->old_rel));
 		r = &c->old_rel[c->n_old_rel++];
 		memset(r, 0, sizeof(*r));
-		r->suite = col_dup(a, 0);
-		r->file = col_dup(a, 1);
-		r->path = col_dup(a, 2);
-		r->sha256 = col_dup(a, 3);
-		r->sig_path = col_dup(a, 4);
-		r->signers = col_dup(a, 5);
-		r->etag = col_dup(a, 6);
-		r->last_modified = col_dup(a, 7);
-		r->release_suite = col_dup(a, 8);
-		r->codename = col_dup(a, 9);
+		r->suite = store_col_dup(a, 0);
+		r->file = store_col_dup(a, 1);
+		r->path = store_col_dup(a, 2);
+		r->sha256 = store_col_dup(a, 3);
+		r->sig_path = store_col_dup(a, 4);
+		r->signers = store_col_dup(a, 5);
+		r->etag = store_col_dup(a, 6);
+		r->last_modified = store_col_dup(a, 7);
+		r->release_suite = store_col_dup(a, 8);
+		r->codename = store_col_dup(a, 9);
 		r->size = (uint64_t)sqlite3_column_int64(a, 10);
 		r->date = col_time(a, 11);
 		r->valid_until = col_time(a, 12);
@@ -157,14 +152,14 @@ static int load_old(struct sync *c, struct pl_err *err)
 		c->old_ix = pl_realloc(c->old_ix, (c->n_old_ix + 1) * sizeof(*c->old_ix));
 		x = &c->old_ix[c->n_old_ix++];
 		memset(x, 0, sizeof(*x));
-		x->suite = col_dup(b, 0);
-		x->component = col_dup(b, 1);
-		x->arch = col_dup(b, 2);
-		x->name = col_dup(b, 3);
-		x->path = col_dup(b, 4);
-		x->sha256 = col_dup(b, 5);
-		x->etag = col_dup(b, 6);
-		x->last_modified = col_dup(b, 7);
+		x->suite = store_col_dup(b, 0);
+		x->component = store_col_dup(b, 1);
+		x->arch = store_col_dup(b, 2);
+		x->name = store_col_dup(b, 3);
+		x->path = store_col_dup(b, 4);
+		x->sha256 = store_col_dup(b, 5);
+		x->etag = store_col_dup(b, 6);
+		x->last_modified = store_col_dup(b, 7);
 		x->size = (uint64_t)sqlite3_column_int64(b, 8);
 	}
 	if (rc != SQLITE_DONE)

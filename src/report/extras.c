@@ -67,7 +67,7 @@ static int candidate_cves(struct store *st, long id, json_t *out, struct pl_err 
 		    json_pack(
 		        "{s:s, s:s, s:s, s:s?}", "cve", store_col_text(s, 0), "source",
 		        store_col_text(s, 1), "fixed_version", store_col_text(s, 2), "urgency",
-		        sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL : store_col_text(s, 3)));
+		        store_col_opt(s, 3)));
 	return rc == SQLITE_DONE ? 0 : store_error(st, err, "reading the CVEs a candidate closes");
 }
 

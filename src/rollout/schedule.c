@@ -83,12 +83,9 @@ int rollout_row_load(struct store *st, const char *name, struct rollout_row *out
 	out->state = pl_strdup(store_col_text(s, 2));
 	out->policy_json = pl_strdup(store_col_text(s, 3));
 	out->policy_file = pl_strdup(store_col_text(s, 4));
-	out->lab_json =
-	    sqlite3_column_type(s, 5) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, 5));
-	out->lab_file =
-	    sqlite3_column_type(s, 6) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, 6));
-	out->gate_file =
-	    sqlite3_column_type(s, 7) == SQLITE_NULL ? NULL : pl_strdup(store_col_text(s, 7));
+	out->lab_json = store_col_dup(s, 5);
+	out->lab_file = store_col_dup(s, 6);
+	out->gate_file = store_col_dup(s, 7);
 	out->gate_sha256 = pl_strdup(store_col_text(s, 8));
 	out->candidate = pl_strdup(store_col_text(s, 9));
 	out->candidate_state = pl_strdup(store_col_text(s, 10));

@@ -24,6 +24,18 @@ const char *store_col_text(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
+const char *store_col_opt(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : store_col_text(s, i);
+}
+
+char *store_col_dup(sqlite3_stmt *s, int i)
+{
+	const char *t = store_col_opt(s, i);
+
+	return t ? pl_strdup(t) : NULL;
+}
+
 json_t *store_col_json(sqlite3_stmt *s, int i)
 {
 	switch (sqlite3_column_type(s, i)) {

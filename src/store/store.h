@@ -73,6 +73,11 @@ void store_stmt_finalizep(sqlite3_stmt **s);
 /* Text of column i, never NULL ("" for NULL). */
 const char *store_col_text(sqlite3_stmt *s, int i);
 
+/* Text of column i, NULL for SQL NULL; store_col_dup a copy of it (the
+ * caller's), NULL for SQL NULL. */
+const char *store_col_opt(sqlite3_stmt *s, int i);
+char *store_col_dup(sqlite3_stmt *s, int i);
+
 /* Column i as JSON of its own type: null, an integer, a real or a string
  * (a new reference). */
 json_t *store_col_json(sqlite3_stmt *s, int i);
