@@ -67,6 +67,12 @@ static int cve_cmp(const void *pa, const void *pb)
 	return c ? c : strcmp(a->id, b->id);
 }
 
+void detect_feed_sort(struct detect_feed *f)
+{
+	if (f->n > 1)
+		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
+}
+
 static int bad(const char *file, const char *src, const char *cve, const char *what,
                struct pl_err *err, const char *fmt, ...) PL_PRINTF(6, 7);
 
@@ -297,8 +303,7 @@ int detect_feed_add_json(struct detect_feed *f, json_t *doc, const char *source,
 	struct detect_sink sink = {.tracker = feed_keep, .ctx = f};
 	int rc = detect_tracker_parse(doc, source, f->release, &sink, err);
 
-	if (f->n > 1)
-		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
+	detect_feed_sort(f);
 	return rc;
 }
 
@@ -316,6 +321,14 @@ static const char *debian_ecosystem(const char *release)
 	return NULL;
 }
 
+/* The urgency the highest CVSS v3 score (in tenths; <0: none) stands for. */
+static int osv_urgency_of(int best)
+{
+	if (best < 0)
+		return DETECT_URG_MEDIUM;
+	return best >= 70 ? DETECT_URG_HIGH : best >= 40 ? DETECT_URG_MEDIUM : DETECT_URG_LOW;
+}
+
 /* The urgency an OSV advisory's CVSS v3 severity stands for. */
 static int osv_urgency(const struct detect_osv_advisory *a)
 {
@@ -324,9 +337,7 @@ static int osv_urgency(const struct detect_osv_advisory *a)
 	for (size_t i = 0; i < a->nseverity; i++)
 		if (a->severity[i].score10 > best)
 			best = a->severity[i].score10;
-	if (best < 0)
-		return DETECT_URG_MEDIUM;
-	return best >= 70 ? DETECT_URG_HIGH : best >= 40 ? DETECT_URG_MEDIUM : DETECT_URG_LOW;
+	return osv_urgency_of(best);
 }
 
 static void feed_push(struct detect_feed *f, const char *source, const char *id, const char *fixed,
@@ -409,13 +420,11 @@ static int feed_keep_osv(void *ctx, const struct detect_osv_advisory *a, struct 
 	return 0;
 }
 
-/* The urgency of a stored advisory's severity array ([{type, score}]), as
- * osv_urgency() of the parsed one. */
+/* osv_urgency() of a stored advisory's severity array ([{type, score}]). */
 static int osv_urgency_stored(const char *severity)
 {
 	PL_AUTOJSON json_t *a = json_loads(severity, 0, NULL);
-	struct detect_osv_severity sv[8];
-	struct detect_osv_advisory adv = {.severity = sv};
+	int best = -1;
 	size_t i;
 	json_t *v;
 
@@ -425,13 +434,11 @@ static int osv_urgency_stored(const char *severity)
 		const char *score = json_string_value(json_object_get(v, "score"));
 		struct risk_cvss c;
 
-		if (adv.nseverity == sizeof(sv) / sizeof(sv[0]) || !type || !score ||
-		    strcmp(type, "CVSS_V3") != 0 || risk_cvss_parse(score, strlen(score), &c, NULL) < 0)
-			continue;
-		sv[adv.nseverity].score10 = c.base;
-		adv.nseverity++;
+		if (type && score && strcmp(type, "CVSS_V3") == 0 &&
+		    risk_cvss_parse(score, strlen(score), &c, NULL) == 0 && c.base > best)
+			best = c.base;
 	}
-	return osv_urgency(&adv);
+	return osv_urgency_of(best);
 }
 
 int detect_feed_add_osv_store(struct detect_feed *f, struct store *st, struct pl_err *err)
@@ -458,9 +465,7 @@ int detect_feed_add_osv_store(struct detect_feed *f, struct store *st, struct pl
 		return PL_EDB;
 	sqlite3_bind_text(q, 1, eco, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *fixed = sqlite3_column_type(q, 4) == SQLITE_NULL
-		                        ? NULL
-		                        : (const char *)sqlite3_column_text(q, 4);
+		const char *fixed = store_col_opt(q, 4);
 
 		if (sqlite3_column_int64(q, 0) != cur) {
 			size_t na = 0;
@@ -496,12 +501,6 @@ static int looks_osv(json_t *doc)
 	                              json_is_string(json_object_get(doc, "modified")));
 }
 
-void detect_feed_sort(struct detect_feed *f)
-{
-	if (f->n > 1)
-		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
-}
-
 int detect_feed_load(struct detect_feed *f, const char *path, struct pl_err *err)
 {
 	struct detect_sink osv = {.osv = feed_keep_osv, .ctx = f};
@@ -527,8 +526,7 @@ int detect_feed_load(struct detect_feed *f, const char *path, struct pl_err *err
 		rc = detect_osv_parse(doc, path, &osv, err);
 	else
 		return detect_feed_add_json(f, doc, path, err);
-	if (f->n > 1)
-		qsort(f->c, f->n, sizeof(f->c[0]), cve_cmp);
+	detect_feed_sort(f);
 	return rc;
 }
 
