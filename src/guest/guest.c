@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -130,31 +129,25 @@ static int guest_kill_named(const char *name)
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		char path[64], buf[4096];
-		ssize_t r;
-		char *p;
+		PL_AUTOFREE char *stat = NULL, *cmd = NULL;
+		char path[64], *p;
 		long ppid = -1;
+		size_t len = 0;
 		pid_t pid = (pid_t)strtol(e->d_name, &p, 10);
 
 		if (*p || pid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		PL_AUTOFD int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0 || (r = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		if (pl_file_read(path, &stat, NULL, NULL) < 0)
 			continue;
-		buf[r] = '\0';
 		/* "pid (comm) state ppid ...": comm may hold anything, so
 		 * parse from its closing parenthesis */
-		p = strrchr(buf, ')');
+		p = strrchr(stat, ')');
 		if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
 			continue;
 		/* QEMU's command line runs to kilobytes with a few disks, and
 		 * -name comes last: read it whole */
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-		PL_AUTOFREE char *cmd = NULL;
-		size_t len = 0;
-
 		if (pl_file_read(path, &cmd, &len, NULL) < 0)
 			continue;
 		for (char *a = cmd; a < cmd + len; a += strlen(a) + 1)
@@ -257,10 +250,12 @@ static int guest_launch_watched(guestfs_h *g, unsigned timeout, const char *name
 	return guest_error(g, err, "launching the libguestfs appliance");
 }
 
-/* One attempt: a new handle, configured, the disks added, launched. */
+/* One attempt: a new handle, configured, the disks added, launched.
+ * *at_launch is set when it failed in the launch itself (worth a retry;
+ * a bad drive or setting fails the same way again). */
 static int guest_attempt(const struct guest_disk *disks, size_t n, const struct guest_opts *o,
 			 unsigned timeout, struct guest_log *log, guestfs_h **out,
-			 struct pl_err *err)
+			 int *at_launch, struct pl_err *err)
 {
 	static unsigned seq;
 	PL_AUTOGUESTFS guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
@@ -301,8 +296,10 @@ static int guest_attempt(const struct guest_disk *disks, size_t n, const struct 
 		if (rc < 0)
 			return guest_error(g, err, disks[i].path);
 	}
-	if (guest_launch_watched(g, timeout, name, err) < 0)
+	if (guest_launch_watched(g, timeout, name, err) < 0) {
+		*at_launch = 1;
 		return err->code;
+	}
 	if (log) {
 		/* the verbose messages were for the launch only */
 		guestfs_set_verbose(g, 0);
@@ -317,20 +314,19 @@ int guest_open_disks(const struct guest_disk *disks, size_t n, const struct gues
 {
 	struct pl_err first = PL_ERR_INIT;
 	unsigned timeout;
+	int at_launch = 0;
 
 	if (guest_launch_timeout(o, &timeout, err) < 0)
 		return err->code;
-	if (guest_attempt(disks, n, o, timeout, NULL, out, &first) == 0)
+	if (guest_attempt(disks, n, o, timeout, NULL, out, &at_launch, &first) == 0)
 		return 0;
-	/* Only a launch is worth repeating: a bad drive or setting fails
-	 * the same way again. */
-	if (first.code != PL_EENV || !strstr(first.msg, "launching the libguestfs appliance"))
+	if (!at_launch)
 		return pl_error(err, first.code, "%s", first.msg);
 	pl_warn("%s; trying once more with the appliance's log kept", first.msg);
 
 	struct guest_log *log = pl_calloc(1, sizeof(*log));
 	PL_AUTOBUF struct pl_buf tail = PL_BUF_INIT;
-	int rc = guest_attempt(disks, n, o, timeout, log, out, err);
+	int rc = guest_attempt(disks, n, o, timeout, log, out, &at_launch, err);
 
 	if (rc < 0) {
 		struct pl_err second = *err;
